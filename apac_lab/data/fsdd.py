@@ -1,0 +1,127 @@
+"""Free Spoken Digit Dataset (FSDD): spoken digits 0-9, 8 kHz mono WAV.
+
+The public layout is ``recordings/{digit}_{speaker}_{index}.wav``. The official split
+puts indices 0-4 of every digit and speaker in the test set. :func:`load_fsdd` can
+instead hold out named speakers, for speaker generalisation. Speakers are read from
+the files, never assumed.
+
+The dataset is by Zohar Jackson et al., CC BY-SA 4.0: credit it under figures made from it.
+
+Notebook: 01_spectrogram_and_mfcc (and every notebook's quick mode).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Sequence
+
+from apac_lab.data.base import Clip, ClipDataset, DatasetNotFoundError, SplitError
+
+__all__ = ["FSDD_CLASSES", "FSDD_SAMPLE_RATE", "FSDD_ARCHIVE", "find_fsdd_recordings", "fsdd_clips", "load_fsdd"]
+
+FSDD_CLASSES = [str(d) for d in range(10)]
+FSDD_SAMPLE_RATE = 8000
+#: The pinned public release: (url, sha256, folder inside the archive).
+FSDD_ARCHIVE = {
+    "url": "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.10.tar.gz",
+    "sha256": None,  # filled in by apac_lab.data.download's table; see DOWNLOADS there
+    "folder": "free-spoken-digit-dataset-1.0.10",
+}
+_NAME = re.compile(r"^(?P<digit>\d)_(?P<speaker>[^_]+)_(?P<index>\d+)\.wav$", re.IGNORECASE)
+_HOW_TO_GET = (
+    "Get FSDD with apac_lab.data.download_dataset('fsdd', root) (or let load_dataset download it), "
+    "or clone https://github.com/Jakobovski/free-spoken-digit-dataset and point root (or the "
+    "APAC_LAB_DATA environment variable, holding a 'fsdd' folder) at it."
+)
+
+
+def find_fsdd_recordings(root: str | Path) -> Path:
+    """Return the folder of FSDD WAV files under ``root``.
+
+    ``root`` may be the recordings folder itself, a folder holding ``recordings/``, or a
+    folder holding the extracted release (``free-spoken-digit-dataset-*/recordings``).
+
+    Raises:
+        DatasetNotFoundError: no such folder, or no WAV files in it.
+    """
+    root = Path(root).expanduser()
+    if not root.exists():
+        raise DatasetNotFoundError(f"FSDD: the folder {root} does not exist. {_HOW_TO_GET}")
+    candidates = [root / "recordings", root, *sorted(root.glob("free-spoken-digit-dataset*/recordings"))]
+    for folder in candidates:
+        if folder.is_dir() and any(folder.glob("*.wav")):
+            return folder
+    raise DatasetNotFoundError(f"FSDD: no .wav recordings found in {root} (the folder is empty or has another layout). {_HOW_TO_GET}")
+
+
+def fsdd_clips(root: str | Path) -> list[Clip]:
+    """Parse every ``{digit}_{speaker}_{index}.wav`` under ``root`` into a :class:`Clip`.
+
+    A WAV file whose name does not follow the pattern is an error, not skipped.
+    """
+    folder = find_fsdd_recordings(root)
+    clips = []
+    for path in sorted(folder.glob("*.wav")):
+        m = _NAME.match(path.name)
+        if m is None:
+            raise ValueError(
+                f"FSDD: {path} does not follow the '{{digit}}_{{speaker}}_{{index}}.wav' naming. "
+                "Rename or move it out of the recordings folder."
+            )
+        clips.append(Clip(path, int(m["digit"]), m["speaker"], extra={"index": int(m["index"])}))
+    return clips
+
+
+def load_fsdd(
+    root: str | Path,
+    *,
+    split: str = "train",
+    holdout_speakers: Sequence[str] | None = None,
+    sample_rate: int = FSDD_SAMPLE_RATE,
+    num_samples: int | None = None,
+) -> ClipDataset:
+    """Load FSDD from ``root``.
+
+    Args:
+        root (str | Path): see :func:`find_fsdd_recordings`.
+        split (str, default "train"): ``"train"``, ``"test"`` or ``"all"``.
+        holdout_speakers (Sequence[str] | None, default None): None gives the official
+            split (indices 0-4 are test). Otherwise the named speakers are the test set
+            and the others the train set.
+        sample_rate (int, default 8000): output rate in Hz (resampled if not 8000).
+        num_samples (int | None, default None): clip length; None means 1 s.
+
+    Returns:
+        ClipDataset: ``(waveform (num_samples,), digit)`` items, ``classes`` "0".."9".
+
+    Raises:
+        DatasetNotFoundError: no data at ``root``.
+        SplitError: unknown split, or a held-out speaker that is not in the data.
+    """
+    if split not in ("train", "test", "all"):
+        raise SplitError(f"FSDD: unknown split {split!r}; use 'train', 'test' or 'all'.")
+    clips = fsdd_clips(root)
+    if holdout_speakers is not None:
+        held = {str(s) for s in holdout_speakers}
+        present = {c.speaker for c in clips}
+        missing = held - present
+        if not held or missing:
+            raise SplitError(
+                f"FSDD: cannot hold out speakers {sorted(missing or held)}: the speakers in the data are {sorted(present)}."
+            )
+        if held == present and split == "train":
+            raise SplitError("FSDD: holding out every speaker leaves no training data; hold out fewer speakers.")
+        in_test = lambda c: c.speaker in held  # noqa: E731
+    else:
+        in_test = lambda c: c.extra["index"] <= 4  # noqa: E731
+    if split == "train":
+        clips = [c for c in clips if not in_test(c)]
+    elif split == "test":
+        clips = [c for c in clips if in_test(c)]
+    if not clips:
+        raise SplitError(f"FSDD: the {split!r} split of {root} is empty; check the file indices and speakers.")
+    return ClipDataset(
+        clips, FSDD_CLASSES, sample_rate=sample_rate, num_samples=num_samples or sample_rate,
+        name=f"fsdd/{split}",
+    )

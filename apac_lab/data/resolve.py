@@ -1,0 +1,143 @@
+"""One rule for finding data, used by every notebook and the CLI.
+
+1. If the data is found (the ``root`` argument, else ``$APAC_LAB_DATA/<name>``, else
+   the user cache ``~/.cache/apac_lab/<name>``), use it.
+2. Otherwise download it into the cache, where downloading is allowed.
+3. Otherwise (``APAC_LAB_OFFLINE=1``, or the download failed), fall back to the
+   synthetic set, with a visible notice saying so.
+
+An explicit ``root`` that holds no data is an error (with the way to get the data),
+unless ``download=True`` asks for the data to be downloaded into it.
+
+Notebook: every notebook's first data cell.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Callable
+
+from apac_lab.data.base import ClipDataset, DatasetNotFoundError
+from apac_lab.data.fsdd import FSDD_CLASSES, load_fsdd
+from apac_lab.data.synthetic import load_synthetic
+
+__all__ = ["DATASETS", "SyntheticFallbackWarning", "data_home", "is_offline", "load_dataset", "dataset_root"]
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class SyntheticFallbackWarning(UserWarning):
+    """Real data was not available, so the synthetic set is used instead."""
+
+
+def is_offline() -> bool:
+    """True when ``APAC_LAB_OFFLINE`` forbids downloads."""
+    return os.environ.get("APAC_LAB_OFFLINE", "0").strip().lower() in _TRUE
+
+
+def data_home() -> Path:
+    """The default download folder: ``$APAC_LAB_CACHE`` or ``~/.cache/apac_lab``."""
+    return Path(os.environ.get("APAC_LAB_CACHE", Path.home() / ".cache" / "apac_lab")).expanduser()
+
+
+def _fsdd_synthetic(split: str, sample_rate: int | None, num_samples: int | None, **_: object) -> ClipDataset:
+    return load_synthetic(split=split, classes=FSDD_CLASSES, sample_rate=sample_rate or 8000, num_samples=num_samples)
+
+
+# name -> (loader(root, split=..., sample_rate=..., num_samples=..., **kw), synthetic fallback, defaults)
+DATASETS: dict[str, dict[str, Callable | dict]] = {
+    "fsdd": {"load": load_fsdd, "synthetic": _fsdd_synthetic, "defaults": {"sample_rate": 8000}},
+    "synthetic": {"load": None, "synthetic": None, "defaults": {"sample_rate": 8000}},
+}
+
+
+def _check_name(name: str) -> str:
+    key = name.lower().replace("-", "").replace("_", "")
+    if key not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}.")
+    return key
+
+
+def dataset_root(name: str, root: str | Path | None = None) -> Path | None:
+    """Where ``name``'s data is, by the rule above, or None if it is nowhere yet."""
+    name = _check_name(name)
+    if root is not None:
+        return Path(root).expanduser()
+    env = os.environ.get("APAC_LAB_DATA")
+    for base in ([Path(env).expanduser()] if env else []) + [data_home()]:
+        if (base / name).exists():
+            return base / name
+    return None
+
+
+def load_dataset(
+    name: str,
+    split: str = "train",
+    *,
+    root: str | Path | None = None,
+    download: bool | None = None,
+    sample_rate: int | None = None,
+    num_samples: int | None = None,
+    verbose: bool = True,
+    **kwargs: object,
+) -> ClipDataset:
+    """Load a dataset by name, by the resolution rule in this module's docstring.
+
+    Args:
+        name (str): ``"fsdd"``, ``"speechcommands"``, ``"esc50"`` or ``"synthetic"``.
+        split (str, default "train"): the dataset's split name.
+        root (str | Path | None, default None): where the data is; None follows the rule.
+        download (bool | None, default None): None downloads when the data is missing and
+            ``APAC_LAB_OFFLINE`` is not set; True always may; False never does.
+        sample_rate (int | None, default None): Hz; None keeps the dataset's own rate.
+        num_samples (int | None, default None): clip length; None keeps the dataset's.
+        verbose (bool, default True): print where the data came from.
+        **kwargs: passed to the dataset's loader (e.g. ``holdout_speakers`` for FSDD).
+
+    Returns:
+        ClipDataset: ``(waveform, label)`` items; ``.name`` starts with ``synthetic``
+        when the fallback was used.
+
+    >>> import os; os.environ["APAC_LAB_OFFLINE"] = "1"
+    >>> load_dataset("synthetic", "test", verbose=False).name
+    'synthetic/test'
+    """
+    key = _check_name(name)
+    spec = DATASETS[key]
+    sample_rate = sample_rate or spec["defaults"]["sample_rate"]
+    if key == "synthetic":
+        return load_synthetic(split=split, sample_rate=sample_rate, num_samples=num_samples, **kwargs)
+    load = spec["load"]
+    explicit = root is not None
+    where = dataset_root(key, root)
+    if where is not None and where.exists() and not (explicit and download and not any(where.iterdir())):
+        ds = load(where, split=split, sample_rate=sample_rate, num_samples=num_samples, **kwargs)
+        if verbose:
+            print(f"[apac_lab] {key}: {len(ds)} clips ({split}) from {where}")
+        return ds
+    allowed = (not is_offline()) if download is None else download
+    if explicit and not allowed:
+        load(where, split=split, sample_rate=sample_rate, num_samples=num_samples, **kwargs)  # raises with how-to
+    reason = "downloads are off (APAC_LAB_OFFLINE=1)"
+    if allowed:
+        from apac_lab.data.download import download_dataset
+
+        target = where if explicit else data_home() / key
+        try:
+            download_dataset(key, target)
+            return load_dataset(key, split, root=target, download=False, sample_rate=sample_rate,
+                                num_samples=num_samples, verbose=verbose, **kwargs)
+        except (OSError, DatasetNotFoundError) as exc:
+            if explicit:
+                raise
+            reason = f"the download failed ({exc})"
+    notice = (
+        f"[apac_lab] NOTICE: {key} data not found and {reason}: using the SYNTHETIC word set instead. "
+        f"Results will not be the real dataset's. Set APAC_LAB_DATA to a folder holding '{key}/', "
+        "or allow downloads, to use the real data."
+    )
+    print(notice)
+    warnings.warn(notice, SyntheticFallbackWarning, stacklevel=2)
+    return spec["synthetic"](split=split, sample_rate=sample_rate, num_samples=num_samples, **kwargs)

@@ -1,0 +1,152 @@
+"""A synthetic spoken-word set that apac_lab generates itself, so every notebook runs
+with no data and no internet.
+
+Each class is a "word": a short sequence of vowel-like formant targets (F1, F2, F3)
+with its own pitch contour and, for some classes, a fricative onset. Each "speaker"
+scales the formants (vocal tract length), the pitch and the speaking rate; each take
+adds jitter, a random onset and background noise. The sounds are built by additive
+synthesis of pitch harmonics weighted by the formant envelope, all from one seed.
+
+Notebook: every notebook's offline fallback (see :func:`apac_lab.data.load_dataset`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from apac_lab.data.base import Clip, ClipDataset, SplitError
+
+__all__ = ["synthesize_word", "load_synthetic"]
+
+_VOWELS = np.array(  # F1, F2, F3 in Hz (adult male averages)
+    [[730, 1090, 2440], [270, 2290, 3010], [530, 1840, 2480], [300, 870, 2240],
+     [660, 1720, 2410], [490, 1350, 1690], [570, 840, 2410], [440, 1020, 2240],
+     [390, 1990, 2550], [640, 1190, 2390]],
+    dtype=np.float64,
+)
+
+
+def _class_recipe(label: int, seed: int) -> dict:
+    rng = np.random.default_rng([seed, 7919, label])
+    n_targets = int(rng.integers(2, 4))
+    return {
+        "vowels": rng.choice(len(_VOWELS), size=n_targets, replace=True),
+        "contour": rng.uniform(-0.35, 0.35, size=2),  # pitch glide: start, end (octaves-ish)
+        "fricative": bool(rng.random() < 0.5),
+        "fric_band": rng.uniform(2000, 3500),
+        "duration": rng.uniform(0.35, 0.6),
+    }
+
+
+def _speaker_traits(speaker: int, seed: int) -> dict:
+    rng = np.random.default_rng([seed, 104729, speaker])
+    return {"f0": rng.uniform(90, 230), "tract": rng.uniform(0.85, 1.2), "rate": rng.uniform(0.85, 1.15)}
+
+
+def synthesize_word(
+    label: int, speaker: int, take: int, *, sample_rate: int = 8000, seed: int = 0, snr_db: float | None = None
+) -> torch.Tensor:
+    """Synthesise one take of word ``label`` by ``speaker``.
+
+    Args:
+        label (int): class index (any non-negative int: each gets its own recipe).
+        speaker (int): speaker index.
+        take (int): take index; varies jitter, onset and noise.
+        sample_rate (int, default 8000): Hz.
+        seed (int, default 0): the seed of the whole set.
+        snr_db (float | None, default None): noise level; None draws 15-35 dB.
+
+    Returns:
+        Tensor: ``(samples,)`` float32, peak about 0.5, length set by the word and speaker.
+
+    >>> w = synthesize_word(3, 1, 0); w.dtype, float(w.abs().max()) <= 1.0
+    (torch.float32, True)
+    """
+    recipe, traits = _class_recipe(label, seed), _speaker_traits(speaker, seed)
+    rng = np.random.default_rng([seed, label, speaker, take])
+    duration = recipe["duration"] / traits["rate"] * rng.uniform(0.9, 1.1)
+    n = max(int(duration * sample_rate), 16)
+    t = np.linspace(0.0, 1.0, n)
+    # Pitch: speaker base, class glide, per-take jitter.
+    glide = np.interp(t, [0, 1], recipe["contour"]) + rng.normal(0, 0.02)
+    f0 = traits["f0"] * 2.0**glide * (1 + 0.01 * np.sin(2 * np.pi * 5 * t * duration))
+    phase = 2 * np.pi * np.cumsum(f0) / sample_rate
+    # Formants: glide between the class's vowel targets, scaled by the speaker's tract.
+    targets = _VOWELS[recipe["vowels"]] / traits["tract"] * rng.uniform(0.97, 1.03)
+    knots = np.linspace(0, 1, len(targets))
+    formants = np.stack([np.interp(t, knots, targets[:, i]) for i in range(3)])  # (3, n)
+    n_harm = int(sample_rate / 2 / f0.max())
+    k = np.arange(1, n_harm + 1)[:, None]  # (K, 1)
+    freqs = k * f0[None, :]  # (K, n)
+    bandwidth = np.array([80.0, 120.0, 160.0])[:, None, None]
+    envelope = np.exp(-0.5 * ((freqs[None] - formants[:, None, :]) / bandwidth) ** 2)
+    amp = (envelope * np.array([1.0, 0.6, 0.3])[:, None, None]).sum(0) * (freqs < sample_rate / 2)
+    voiced = (amp * np.sin(k * phase[None, :])).sum(0)
+    attack = np.minimum(1.0, t * duration / 0.03)
+    release = np.minimum(1.0, (1 - t) * duration / 0.06)
+    voiced *= attack * release
+    if recipe["fricative"]:  # a noisy onset, band-limited by a one-pole pair in the spectrum
+        m = int(0.08 * sample_rate)
+        spec = np.fft.rfft(rng.normal(size=m))
+        f = np.fft.rfftfreq(m, 1 / sample_rate)
+        spec *= np.exp(-0.5 * ((f - min(recipe["fric_band"], 0.45 * sample_rate)) / 600) ** 2)
+        burst = np.fft.irfft(spec, m) * np.hanning(m)
+        voiced = np.concatenate([burst / (np.abs(burst).max() + 1e-9) * 0.3 * np.abs(voiced).max(), voiced])
+    voiced = voiced / (np.abs(voiced).max() + 1e-9) * 0.5
+    snr = rng.uniform(15, 35) if snr_db is None else snr_db
+    noise = rng.normal(size=voiced.shape) * np.sqrt(np.mean(voiced**2) / 10 ** (snr / 10))
+    return torch.from_numpy((voiced + noise).astype(np.float32))
+
+
+def load_synthetic(
+    *,
+    split: str = "train",
+    classes: list[str] | None = None,
+    n_speakers: int = 5,
+    takes: int = 10,
+    test_takes: int = 2,
+    sample_rate: int = 8000,
+    num_samples: int | None = None,
+    seed: int = 0,
+) -> ClipDataset:
+    """The synthetic word set, split by take (the first ``test_takes`` are test).
+
+    Args:
+        split (str, default "train"): ``"train"``, ``"test"`` or ``"all"``.
+        classes (list[str] | None, default None): class names; None gives "0".."9",
+            like FSDD.
+        n_speakers (int, default 5): number of synthetic speakers.
+        takes (int, default 10): takes per class and speaker.
+        test_takes (int, default 2): takes per class and speaker in the test split.
+        sample_rate (int, default 8000): Hz.
+        num_samples (int | None, default None): clip length; None means 1 s.
+        seed (int, default 0): the seed of the whole set.
+
+    >>> ds = load_synthetic(split="test", n_speakers=2, takes=3, test_takes=1)
+    >>> len(ds), ds[0][0].shape
+    (20, torch.Size([8000]))
+    """
+    classes = [str(d) for d in range(10)] if classes is None else list(classes)
+    if split not in ("train", "test", "all"):
+        raise SplitError(f"synthetic: unknown split {split!r}; use 'train', 'test' or 'all'.")
+    if n_speakers < 1 or takes < 1 or not 0 <= test_takes <= takes or not classes:
+        raise SplitError(
+            f"synthetic: impossible sizes (classes={len(classes)}, n_speakers={n_speakers}, takes={takes}, "
+            f"test_takes={test_takes}); need at least one class, speaker and take, and 0 <= test_takes <= takes."
+        )
+    keep = {"train": range(test_takes, takes), "test": range(test_takes), "all": range(takes)}[split]
+    if len(keep) == 0:
+        raise SplitError(f"synthetic: the {split!r} split is empty with takes={takes}, test_takes={test_takes}.")
+    clips = [
+        Clip(None, label, f"spk{s}", extra={"take": take})
+        for label in range(len(classes)) for s in range(n_speakers) for take in keep
+    ]
+
+    def synth(clip: Clip) -> torch.Tensor:
+        return synthesize_word(clip.label, int(clip.speaker[3:]), clip.extra["take"], sample_rate=sample_rate, seed=seed)
+
+    return ClipDataset(
+        clips, classes, sample_rate=sample_rate, num_samples=num_samples or sample_rate,
+        name=f"synthetic/{split}", synth=synth,
+    )

@@ -1,0 +1,170 @@
+"""Fixed (non-trainable) front-ends built on torchaudio: mel spectrogram, log-mel, MFCC.
+
+Defaults are the APAC paper's at 16 kHz (n_fft 2048, hop 512, n_mels 128, n_mfcc 64);
+:func:`apac_defaults` scales the window and hop with the sample rate, so that they keep
+their duration in milliseconds (128 ms and 32 ms).
+
+Notebook: 01_spectrogram_and_mfcc.
+"""
+
+from __future__ import annotations
+
+import torch
+import torchaudio
+from torch import nn
+
+__all__ = ["apac_defaults", "safe_log", "MelSpectrogram", "LogMel", "MFCC"]
+
+_REF_RATE = 16000
+
+
+def apac_defaults(sample_rate: int = 16000) -> dict:
+    """The APAC front-end settings scaled to ``sample_rate``.
+
+    Window and hop keep their durations (2048 and 512 samples at 16 kHz); n_mels and
+    n_mfcc stay 128 and 64; f_max is the Nyquist frequency.
+
+    >>> apac_defaults(8000)
+    {'sample_rate': 8000, 'n_fft': 1024, 'hop_length': 256, 'n_mels': 128, 'n_mfcc': 64, 'f_min': 0.0, 'f_max': 4000.0}
+    """
+    if sample_rate <= 0:
+        raise ValueError(f"sample_rate must be > 0 Hz, got {sample_rate}")
+    scale = sample_rate / _REF_RATE
+    return {
+        "sample_rate": int(sample_rate),
+        "n_fft": max(16, int(round(2048 * scale))),
+        "hop_length": max(1, int(round(512 * scale))),
+        "n_mels": 128,
+        "n_mfcc": 64,
+        "f_min": 0.0,
+        "f_max": sample_rate / 2,
+    }
+
+
+def safe_log(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """``log(max(x, eps))``: defined for every input, also negative energies.
+
+    A trainable mel basis can make energies negative, where ``log(x + eps)`` is NaN.
+
+    >>> safe_log(torch.tensor([-1.0, 1.0]))
+    tensor([-13.8155,   0.0000])
+    """
+    return torch.log(torch.clamp(x, min=eps))
+
+
+def _check(sample_rate: int, n_fft: int, hop_length: int, n_mels: int, f_min: float, f_max: float | None) -> None:
+    if sample_rate <= 0:
+        raise ValueError(f"sample_rate must be > 0 Hz, got {sample_rate}")
+    if n_fft < 2:
+        raise ValueError(f"n_fft must be >= 2 samples, got {n_fft}")
+    if not 0 < hop_length:
+        raise ValueError(f"hop_length must be > 0 samples, got {hop_length}")
+    if n_mels < 1:
+        raise ValueError(f"n_mels must be >= 1, got {n_mels}")
+    top = sample_rate / 2 if f_max is None else f_max
+    if not 0 <= f_min < top <= sample_rate / 2:
+        raise ValueError(
+            f"need 0 <= f_min < f_max <= sample_rate/2 = {sample_rate / 2:g} Hz, got f_min={f_min:g}, f_max={top:g}"
+        )
+
+
+class MelSpectrogram(nn.Module):
+    """Power mel spectrogram (torchaudio, Hann window, centred frames, HTK mel).
+
+    Args:
+        sample_rate (int, default 16000): Hz.
+        n_fft (int | None, default None): FFT size in samples; None scales 2048 @ 16 kHz.
+        hop_length (int | None, default None): hop in samples; None scales 512 @ 16 kHz.
+        n_mels (int, default 128): mel bands.
+        f_min (float, default 0.0): lowest band edge in Hz.
+        f_max (float | None, default None): highest band edge in Hz; None is Nyquist.
+
+    Shape: ``(..., samples)`` -> ``(..., n_mels, frames)`` with
+    ``frames = samples // hop_length + 1``.
+
+    >>> MelSpectrogram(sample_rate=8000)(torch.randn(2, 8000)).shape
+    torch.Size([2, 128, 32])
+    """
+
+    def __init__(
+        self,
+        *,
+        sample_rate: int = 16000,
+        n_fft: int | None = None,
+        hop_length: int | None = None,
+        n_mels: int = 128,
+        f_min: float = 0.0,
+        f_max: float | None = None,
+    ) -> None:
+        super().__init__()
+        d = apac_defaults(sample_rate)
+        n_fft = n_fft or d["n_fft"]
+        hop_length = hop_length or d["hop_length"]
+        _check(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
+        self.sample_rate, self.n_fft, self.hop_length, self.n_mels = sample_rate, n_fft, hop_length, n_mels
+        self.f_min, self.f_max = f_min, (sample_rate / 2 if f_max is None else f_max)
+        self.mel = torchaudio.transforms.MelSpectrogram(
+            sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
+            f_min=f_min, f_max=self.f_max, power=2.0, center=True, mel_scale="htk",
+        )
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        return self.mel(waveform)
+
+
+class LogMel(MelSpectrogram):
+    """Natural-log mel spectrogram, ``safe_log(mel, eps)``; same arguments plus ``eps``.
+
+    >>> LogMel(sample_rate=16000)(torch.randn(16000)).shape
+    torch.Size([128, 32])
+    """
+
+    def __init__(self, *, eps: float = 1e-6, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.eps = eps
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        return safe_log(self.mel(waveform), self.eps)
+
+
+class MFCC(nn.Module):
+    """MFCC (torchaudio): mel power -> dB (top_db 80) -> orthonormal DCT-II.
+
+    Args:
+        sample_rate (int, default 16000): Hz.
+        n_mfcc (int, default 64): coefficients kept.
+        n_fft, hop_length, n_mels, f_min, f_max: as :class:`MelSpectrogram`.
+
+    Shape: ``(..., samples)`` -> ``(..., n_mfcc, frames)``.
+
+    >>> MFCC(sample_rate=8000, n_mfcc=13)(torch.randn(8000)).shape
+    torch.Size([13, 32])
+    """
+
+    def __init__(
+        self,
+        *,
+        sample_rate: int = 16000,
+        n_mfcc: int = 64,
+        n_fft: int | None = None,
+        hop_length: int | None = None,
+        n_mels: int = 128,
+        f_min: float = 0.0,
+        f_max: float | None = None,
+    ) -> None:
+        super().__init__()
+        d = apac_defaults(sample_rate)
+        n_fft = n_fft or d["n_fft"]
+        hop_length = hop_length or d["hop_length"]
+        _check(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
+        if not 1 <= n_mfcc <= n_mels:
+            raise ValueError(f"n_mfcc must be in 1..n_mels={n_mels}, got {n_mfcc}")
+        self.sample_rate, self.n_mfcc, self.n_fft, self.hop_length, self.n_mels = sample_rate, n_mfcc, n_fft, hop_length, n_mels
+        self.mfcc = torchaudio.transforms.MFCC(
+            sample_rate=sample_rate, n_mfcc=n_mfcc, norm="ortho", log_mels=False,
+            melkwargs={"n_fft": n_fft, "hop_length": hop_length, "n_mels": n_mels, "f_min": f_min,
+                       "f_max": sample_rate / 2 if f_max is None else f_max, "center": True, "mel_scale": "htk"},
+        )
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        return self.mfcc(waveform)

@@ -1,0 +1,70 @@
+"""Runtime helpers shared by every notebook: quick mode, seeds, device choice.
+
+Quick mode is one environment variable, ``APAC_LAB_QUICK=1``. It shrinks data and
+epochs on the same code path as the full run, so CI executes exactly the code a
+student runs, only less of it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+__all__ = ["is_quick", "quick_or_full", "seed_everything", "get_device"]
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def is_quick() -> bool:
+    """Return True when ``APAC_LAB_QUICK`` asks for quick mode.
+
+    >>> import os
+    >>> os.environ["APAC_LAB_QUICK"] = "1"; is_quick()
+    True
+    >>> os.environ["APAC_LAB_QUICK"] = "0"; is_quick()
+    False
+    """
+    return os.environ.get("APAC_LAB_QUICK", "0").strip().lower() in _TRUE
+
+
+def quick_or_full(quick, full):
+    """Pick ``quick`` in quick mode and ``full`` otherwise.
+
+    >>> import os; os.environ["APAC_LAB_QUICK"] = "1"
+    >>> quick_or_full(2, 30)
+    2
+    """
+    return quick if is_quick() else full
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA) for a reproducible run.
+
+    >>> seed_everything(3); a = torch.rand(1); seed_everything(3)
+    >>> bool(torch.equal(a, torch.rand(1)))
+    True
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """Choose a device: ``prefer`` if given, else CUDA, then Apple MPS, then the CPU.
+
+    >>> get_device("cpu")
+    device(type='cpu')
+    """
+    if prefer is not None:
+        return torch.device(prefer)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")

@@ -1,0 +1,40 @@
+"""The pinned set is one: requirements.txt, environment.yml and the README agree."""
+
+import re
+import tomllib
+
+from conftest import REPO
+
+
+def _pins(lines):
+    pins = {}
+    for line in lines:
+        line = line.split("#", 1)[0].strip().lstrip("- ").strip()
+        m = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([^\s]+)", line)
+        if m:
+            pins[m[1].lower()] = m[2]
+    return pins
+
+
+def test_environment_yml_matches_requirements():
+    req = _pins((REPO / "requirements.txt").read_text().splitlines())
+    env_text = (REPO / "environment.yml").read_text()
+    env = _pins(env_text.splitlines())
+    assert req and env == req
+    assert "python=3.11" in env_text and "-e ." in env_text
+
+
+def test_required_pins_are_exact():
+    req = _pins((REPO / "requirements.txt").read_text().splitlines())
+    assert req["torch"] == "2.11.0" and req["torchaudio"] == "2.11.0" and req["nnaudio"] == "0.3.4"
+    assert req["jupyterlab"].startswith("4.") and req["ipywidgets"].startswith("8.")
+    assert int(req["plotly"].split(".")[0]) >= 6
+    for name in ("anywidget", "nbmake", "pytest", "soundfile", "tqdm"):
+        assert name in req
+
+
+def test_pyproject_ranges_stay_loose_for_colab():
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert not any("==" in d for d in deps), "pins belong in requirements.txt, not pyproject"
+    names = {re.split(r"[<>=!~ ]", d)[0].lower() for d in deps}
+    assert "nnaudio" not in names, "nnAudio is optional so that Colab's install cell adds it"
