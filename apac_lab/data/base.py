@@ -129,6 +129,27 @@ class ClipDataset(Dataset):
             name=name or self.name, pad_mode=self.pad_mode, synth=self.synth,
         )
 
+    def balanced(self, per_class: int, *, seed: int = 0) -> "ClipDataset":
+        """At most ``per_class`` clips of each class, drawn with ``seed`` (quick mode uses this).
+
+        >>> ds = ClipDataset([Clip(None, i % 2) for i in range(10)], ["a", "b"], sample_rate=8000,
+        ...                  num_samples=8, synth=lambda c: torch.zeros(8))
+        >>> sorted(ds.balanced(2).labels)
+        [0, 0, 1, 1]
+        """
+        if per_class < 1:
+            raise ValueError(f"per_class must be >= 1, got {per_class}")
+        gen = torch.Generator().manual_seed(seed)
+        order = torch.randperm(len(self), generator=gen).tolist()
+        counts: dict[int, int] = {}
+        keep = []
+        for i in order:
+            label = self.clips[i].label
+            if counts.get(label, 0) < per_class:
+                counts[label] = counts.get(label, 0) + 1
+                keep.append(i)
+        return self.subset(sorted(keep))
+
     def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Load every clip: ``(N, num_samples)`` waveforms and ``(N,)`` labels (small sets only)."""
         if len(self) == 0:
