@@ -1,6 +1,13 @@
 """Front-ends: fixed torchaudio transforms, the MFCC steps from scratch, nnAudio's
 trainable STFT and mel, and learnable Gabor STRFs."""
 
+from apac_lab.frontends.fftconv import conv2d_same, next_fast_len
 from apac_lab.frontends.fixed import MFCC, LogMel, MelSpectrogram, apac_defaults, safe_log
+from apac_lab.frontends.gabor import GaborSTRF, gabor_kernels, paper_init
+from apac_lab.frontends.modulation import (
+    bands_per_octave, gabor_modulation_position, modulation_axes, modulation_spectrum,
+)
 
 __all__ = ["MFCC", "LogMel", "MelSpectrogram", "apac_defaults", "safe_log"]
+__all__ += ["conv2d_same", "next_fast_len", "GaborSTRF", "gabor_kernels", "paper_init"]
+__all__ += ["bands_per_octave", "gabor_modulation_position", "modulation_axes", "modulation_spectrum"]
