@@ -120,28 +120,128 @@ def gabor_kernels(
         _check_values(sigma_t, sigma_f, gamma, freq, phase)
     shape = torch.broadcast_shapes(*(v.shape for v in (sigma_t, sigma_f, gamma, freq)),
                                    *(() if phase is None else (phase.shape,)))
-    dtype = sigma_t.dtype
-    device = sigma_t.device
-    f = torch.arange(size_f, dtype=dtype, device=device) - (size_f - 1) / 2
-    t = torch.arange(size_t, dtype=dtype, device=device) - (size_t - 1) / 2
-    e = lambda v: v.unsqueeze(-1)  # noqa: E731  (..., 1): broadcast against the grid
-    # g = a(f) b(t): separable envelope, and a plane wave is a product of two 1D waves.
-    omega = 2 * math.pi * e(freq)
-    env_f = torch.exp(-0.5 * (f / e(sigma_f)) ** 2)
-    env_t = torch.exp(-0.5 * (t / e(sigma_t)) ** 2)
-    arg_f = omega * torch.sin(e(gamma)) * f
-    if phase is not None:
-        arg_f = arg_f + e(phase)
-    arg_t = omega * torch.cos(e(gamma)) * t
-    if normalize:
-        env_f = env_f / (2 * math.pi * e(sigma_t) * e(sigma_f))
-    a_re, a_im = env_f * torch.cos(arg_f), env_f * torch.sin(arg_f)  # (..., size_f)
-    b_re, b_im = env_t * torch.cos(arg_t), env_t * torch.sin(arg_t)  # (..., size_t)
-    a_re, a_im, b_re, b_im = (v.expand(*shape, v.shape[-1]) for v in (a_re, a_im, b_re, b_im))
-    a_re, a_im, b_re, b_im = a_re[..., :, None], a_im[..., :, None], b_re[..., None, :], b_im[..., None, :]
-    real = a_re * b_re - a_im * b_im
-    imag = a_re * b_im + a_im * b_re
+    params = [_flat(v, shape) for v in (sigma_t, sigma_f, gamma, freq)]
+    params.append(None if phase is None else _flat(phase, shape))
+    real, imag = _GaborKernels.apply(*params, size_f, size_t, normalize, False)
+    real, imag = real.reshape(*shape, size_f, size_t), imag.reshape(*shape, size_f, size_t)
     return torch.complex(real, imag) if as_complex else (real, imag)
+
+
+def _flat(v: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """``v`` broadcast to ``shape`` and flattened (no autograd node when it already is)."""
+    if v.dim() == 1 and v.shape == shape:
+        return v
+    return v.expand(shape).reshape(-1)
+
+
+def _kernel_pairs(sigma_t, sigma_f, gamma, freq, phase, shape, size_f, size_t, normalize) -> torch.Tensor:
+    """Real and imaginary kernels stacked in one tensor, ``(2, *shape, size_f, size_t)``."""
+    params = [_flat(v, shape) for v in (sigma_t, sigma_f, gamma, freq)]
+    params.append(None if phase is None else _flat(phase, shape))
+    both = _GaborKernels.apply(*params, size_f, size_t, normalize, True)  # (2, n, size_f, size_t)
+    return both.reshape(2, *shape, size_f, size_t)
+
+
+_GRIDS: dict = {}
+
+
+def _grid(size_f: int, size_t: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """The centred grids of both axes, concatenated: ``(size_f + size_t,)`` (cached)."""
+    key = (size_f, size_t, dtype, device)
+    if key not in _GRIDS:
+        if len(_GRIDS) > 32:
+            _GRIDS.clear()
+        f = torch.arange(size_f, dtype=dtype, device=device) - (size_f - 1) / 2
+        t = torch.arange(size_t, dtype=dtype, device=device) - (size_t - 1) / 2
+        _GRIDS[key] = torch.cat([f, t])
+    return _GRIDS[key]
+
+
+def _factors(sigma_t, sigma_f, gamma, freq, phase, size_f: int, size_t: int, normalize: bool):
+    """The separable factors of ``g = a(f) b(t)``, side by side: ``[a | b]``, ``(n, size_f + size_t)``.
+
+    Both factors are a Gaussian times a 1D wave: ``a(f) = exp(-f^2 / 2 sigma_f^2)
+    exp(i (omega sin(gamma) f + phi)) / (2 pi sigma_t sigma_f)`` and ``b(t) =
+    exp(-t^2 / 2 sigma_t^2) exp(i omega cos(gamma) t)``, computed in one pass.
+    """
+    n = sigma_t.shape[0]
+    grid = _grid(size_f, size_t, sigma_t.dtype, sigma_t.device)
+    omega = 2 * math.pi * freq
+    sin_g, cos_g = torch.sin(gamma), torch.cos(gamma)
+    sig = torch.cat([sigma_f[:, None].expand(n, size_f), sigma_t[:, None].expand(n, size_t)], 1)
+    wave = torch.cat([(omega * sin_g)[:, None].expand(n, size_f), (omega * cos_g)[:, None].expand(n, size_t)], 1)
+    env = _gauss(grid / sig)
+    if normalize:
+        env[:, :size_f] *= (1.0 / (2 * math.pi * sigma_t * sigma_f))[:, None]
+    arg = wave * grid
+    if phase is not None:
+        arg[:, :size_f] += phase[:, None]
+    return env * torch.cos(arg), env * torch.sin(arg), grid, sig, sin_g, cos_g, omega
+
+
+class _GaborKernels(torch.autograd.Function):
+    """All kernels as batched outer products ``a(f) b(t)``, with hand-derived gradients.
+
+    Autograd through the dozens of small ops of :func:`_factors` and two broadcast outer
+    products costs more than the arithmetic; here the backward pass is four small batched
+    matrix products (the gradients of ``a`` and ``b``) and a few reductions.
+    Checked with ``torch.autograd.gradcheck`` in ``tests/test_gabor.py``.
+    """
+
+    @staticmethod
+    def forward(ctx, sigma_t, sigma_f, gamma, freq, phase, size_f, size_t, normalize, stacked):
+        re, im, grid, sig, sin_g, cos_g, omega = _factors(sigma_t, sigma_f, gamma, freq, phase, size_f, size_t, normalize)
+        a = torch.stack([re[:, :size_f], im[:, :size_f]], -1)  # (n, size_f, 2)
+        b_re, b_im = re[:, size_f:], im[:, size_f:]
+        # stacked: one (2, n, size_f, size_t) tensor, real parts then imaginary parts, which
+        # the layer convolves as is (no copy); else two tensors (no copy in the backward)
+        both = a.new_empty((2, a.shape[0], size_f, size_t)) if stacked else [None, None]
+        both[0] = torch.bmm(a, torch.stack([b_re, -b_im], 1), out=both[0])  # a_re b_re - a_im b_im
+        both[1] = torch.bmm(a, torch.stack([b_im, b_re], 1), out=both[1])  # a_re b_im + a_im b_re
+        ctx.save_for_backward(sigma_t, sigma_f, re, im, grid, sig, sin_g, cos_g, omega)
+        ctx.normalize, ctx.has_phase, ctx.stacked, ctx.size_f = normalize, phase is not None, stacked, size_f
+        return both if stacked else tuple(both)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, *grads):
+        sigma_t, sigma_f, re, im, grid, sig, sin_g, cos_g, omega = ctx.saved_tensors
+        g_re, g_im = (grads[0][0], grads[0][1]) if ctx.stacked else grads
+        k = ctx.size_f
+        a_re, a_im, b_re, b_im = re[:, :k], im[:, :k], re[:, k:], im[:, k:]
+        # L = Re sum conj(G) a b, G = g_re + i g_im: grad_a = G conj(b), grad_b = conj(a) G
+        ga = torch.bmm(g_re, torch.stack([b_re, -b_im], -1)) + torch.bmm(g_im, torch.stack([b_im, b_re], -1))
+        gb = torch.bmm(torch.stack([a_re, -a_im], 1), g_re) + torch.bmm(torch.stack([a_im, a_re], 1), g_im)
+        gr, gi = torch.cat([ga[..., 0], gb[:, 0]], 1), torch.cat([ga[..., 1], gb[:, 1]], 1)
+        # with a factor z = |z| exp(i theta): dL = P d ln|z| - Q d theta, P = Re(conj(gz) z), Q = Im(conj(gz) z)
+        p = gr * re + gi * im
+        q = gr * im - gi * re
+        # ln|z| = -x^2 / (2 sigma^2) [- ln(2 pi sigma_t sigma_f) in a]; theta = omega sin|cos(gamma) x [+ phi in a]
+        d_sigma = p * (grid * grid) / sig ** 3
+        q_x = q * grid
+        grad_sf, grad_st = d_sigma[:, :k].sum(-1), d_sigma[:, k:].sum(-1)
+        qf_f, qt_t = q_x[:, :k].sum(-1), q_x[:, k:].sum(-1)
+        if ctx.normalize:
+            total = p[:, :k].sum(-1)
+            grad_sf = grad_sf - total / sigma_f
+            grad_st = grad_st - total / sigma_t
+        grad_omega = -(sin_g * qf_f + cos_g * qt_t)
+        grad_gamma = -omega * (cos_g * qf_f - sin_g * qt_t)
+        grad_phase = -q[:, :k].sum(-1) if ctx.has_phase else None
+        return grad_st, grad_sf, grad_gamma, 2 * math.pi * grad_omega, grad_phase, None, None, None, None
+
+
+_EXP_FLOOR = -30.0
+
+
+def _gauss(z: torch.Tensor) -> torch.Tensor:
+    """``exp(-z^2 / 2)``, exactly 0 where below ``exp(-30)`` (1e-13).
+
+    Far tails would otherwise be subnormal floats, which the CPU handles up to 100x
+    slower (in this function, and in every product and convolution downstream).
+    """
+    arg = -0.5 * z * z
+    return torch.exp(arg.clamp_min(_EXP_FLOOR)).masked_fill(arg < _EXP_FLOOR, 0.0)
 
 
 def _check_values(sigma_t, sigma_f, gamma, freq, phase) -> None:
@@ -364,8 +464,9 @@ class GaborSTRF(nn.Module):
                 + (" or (batch, n_mels, frames)" if self.in_channels == 1 else "")
                 + f", got shape {tuple(x.shape)}"
             )
-        real, imag = self.kernels()
-        y = conv2d_same(x, torch.cat([real, imag]).to(x.dtype), method=self.method)
+        both = _kernel_pairs(self.sigma_t, self.sigma_f, self.gamma, self.freq, self.phase if self.with_phase else None,
+                             self.gamma.shape, *self.kernel_size, self.normalize)
+        y = conv2d_same(x, both.reshape(-1, *both.shape[2:]).to(x.dtype), method=self.method)
         if self.output == "magnitude":
             n = self.n_filters
             y = torch.sqrt(y[:, :n] ** 2 + y[:, n:] ** 2 + 1e-12)
