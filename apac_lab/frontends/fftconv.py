@@ -208,7 +208,10 @@ def conv2d_same(x: torch.Tensor, weight: torch.Tensor, *, method: str = "auto") 
         raise ValueError(f"method must be 'auto', 'direct' or 'fft', got {method!r}")
     kf, kt = weight.shape[-2:]
     if method == "direct" or (method == "auto" and kf * kt < FFT_MIN_TAPS):
-        return F.conv2d(x, weight, padding="same")
+        (lf, rf), (lt, rt) = _pads(kf), _pads(kt)
+        if lf == rf and lt == rt:
+            return F.conv2d(x, weight, padding=(lf, lt))
+        return F.conv2d(F.pad(x, (lt, rt, lf, rf)), weight)  # even kernels: PyTorch's "same" rule
     out = weight.shape[0]
     if out % 2:
         weight = torch.cat([weight, weight.new_zeros((1,) + weight.shape[1:])])

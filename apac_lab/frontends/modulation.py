@@ -58,7 +58,7 @@ def modulation_spectrum(
         frame_rate (float): frames per second (``sample_rate / hop_length``), Hz.
         window (bool, default True): Hann window along both axes before the transform
             (less leakage from the edges); the mean is removed first.
-        db (bool, default True): ``10 log10`` of the power (floored 80 dB below its peak).
+        db (bool, default True): power in dB relative to its peak (0 dB), floored at -80 dB.
 
     Returns:
         ``(power, spectral, temporal)``: ``power`` is ``(..., n_mels // 2 + 1, frames)``
@@ -85,7 +85,7 @@ def modulation_spectrum(
     power = torch.fft.fftshift(X.abs() ** 2, dim=-1)
     if db:
         peak = power.amax(dim=(-2, -1), keepdim=True).clamp_min(1e-30)
-        power = 10 * torch.log10(torch.maximum(power, peak * 1e-8))
+        power = 10 * torch.log10(torch.maximum(power / peak, power.new_tensor(1e-8)))
     return power.float(), spectral, temporal
 
 
