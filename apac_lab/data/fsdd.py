@@ -22,11 +22,15 @@ __all__ = ["FSDD_CLASSES", "FSDD_SAMPLE_RATE", "FSDD_ARCHIVE", "find_fsdd_record
 
 FSDD_CLASSES = [str(d) for d in range(10)]
 FSDD_SAMPLE_RATE = 8000
-#: The pinned public release: (url, sha256, folder inside the archive).
+#: The pinned public release (GitHub's tarball of tag v1.0.9: 2,500 recordings, 5 speakers).
+#: Its SHA-256 is the one TensorFlow Datasets pins for ``spoken_digit``
+#: (tensorflow_datasets/audio/spoken_digit/checksums.tsv, 11,975,353 bytes).
 FSDD_ARCHIVE = {
-    "url": "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.10.tar.gz",
-    "sha256": None,  # filled in by apac_lab.data.download's table; see DOWNLOADS there
-    "folder": "free-spoken-digit-dataset-1.0.10",
+    "url": "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.9.tar.gz",
+    "sha256": "8bc44cde129d505cbbb6b365c09f80c663f2aa77578afc634e6141a2f87100c0",
+    "size": 11_975_353,
+    "filename": "free-spoken-digit-dataset-1.0.9.tar.gz",
+    "folder": "free-spoken-digit-dataset-1.0.9",
 }
 _NAME = re.compile(r"^(?P<digit>\d)_(?P<speaker>[^_]+)_(?P<index>\d+)\.wav$", re.IGNORECASE)
 _HOW_TO_GET = (
