@@ -83,15 +83,29 @@ def synthesize_word(
     f_top = min(sample_rate / 2, formants.max() + 6 * 160.0)
     n_harm = max(1, int(f_top / f0.max()))
     k = np.arange(1, n_harm + 1)[:, None]  # (K, 1)
-    freqs = k * f0[None, :]  # (K, n)
+    # Harmonic amplitudes change slowly: weigh them by the formant envelope every ~2 ms, then
+    # interpolate linearly to every sample.
+    step = max(1, sample_rate // 500)
+    coarse = np.unique(np.append(np.arange(0, n, step), n - 1))
+    freqs = k * f0[None, coarse]  # (K, n_coarse)
     bandwidth = np.array([80.0, 120.0, 160.0])[:, None, None]
-    envelope = np.exp(-0.5 * ((freqs[None] - formants[:, None, :]) / bandwidth) ** 2)
-    amp = (envelope * np.array([1.0, 0.6, 0.3])[:, None, None]).sum(0) * (freqs < sample_rate / 2)
-    voiced = (amp * np.sin(k * phase[None, :])).sum(0)
+    envelope = np.exp(-0.5 * ((freqs[None] - formants[:, None, coarse]) / bandwidth) ** 2)
+    amp_c = (envelope * np.array([1.0, 0.6, 0.3])[:, None, None]).sum(0) * (freqs < sample_rate / 2)
+    pos = np.interp(np.arange(n), coarse, np.arange(len(coarse)))
+    j0 = np.minimum(pos.astype(int), len(coarse) - 2) if len(coarse) > 1 else np.zeros(n, dtype=int)
+    w = (pos - j0)[None, :]
+    amp = amp_c[:, j0] * (1 - w) + amp_c[:, np.minimum(j0 + 1, len(coarse) - 1)] * w
+    # sum_k amp_k sin(k phase) = Im(sum_k amp_k z^k), z = exp(i phase), by Horner's scheme
+    # (K complex multiply-adds instead of K x n sines).
+    z = np.exp(1j * phase)
+    acc = amp[-1].astype(np.complex128)
+    for a in amp[-2::-1]:
+        acc = acc * z + a
+    voiced = (acc * z).imag
     attack = np.minimum(1.0, t * duration / 0.03)
     release = np.minimum(1.0, (1 - t) * duration / 0.06)
     voiced *= attack * release
-    if recipe["fricative"]:  # a noisy onset, band-limited by a one-pole pair in the spectrum
+    if recipe["fricative"]:  # a noisy onset: white noise in a Gaussian band
         m = int(0.08 * sample_rate)
         spec = np.fft.rfft(rng.normal(size=m))
         f = np.fft.rfftfreq(m, 1 / sample_rate)
