@@ -188,7 +188,7 @@ def load_esc50(
     test_fold: int = 5,
     val_fold: int | None = None,
     esc10: bool = False,
-    sample_rate: int = ESC50_SAMPLE_RATE,
+    sample_rate: int | None = ESC50_SAMPLE_RATE,
     num_samples: int | None = None,
 ) -> ClipDataset:
     """Load ESC-50 from ``root``.
@@ -209,7 +209,16 @@ def load_esc50(
     Raises:
         DatasetNotFoundError: no data at ``root``, or a listed file missing.
         SplitError: unknown split, a fold not in the data, or an empty split.
+
+    >>> import pathlib, tempfile, numpy as np, soundfile as sf
+    >>> root = pathlib.Path(tempfile.mkdtemp()); (root / "audio").mkdir(); (root / "meta").mkdir()
+    >>> for f in (1, 5): sf.write(root / "audio" / f"{f}-7-A-5.wav", np.zeros(4410, "float32"), 44100)
+    >>> _ = (root / "meta" / "esc50.csv").write_text("filename,fold,target,category,esc10,src_file,take\\n"
+    ...     "1-7-A-5.wav,1,5,cat,False,7,A\\n5-7-A-5.wav,5,5,cat,False,7,A\\n")
+    >>> ds = load_esc50(root, split="test"); len(ds), ds.classes[5], ds[0][0].shape
+    (1, 'cat', torch.Size([220500]))
     """
+    sample_rate = sample_rate or ESC50_SAMPLE_RATE
     clips, classes = esc50_clips(root, esc10=esc10)
     chosen = select_folds(clips, split, folds=folds, test_fold=test_fold, val_fold=val_fold)
     tag = f"folds{''.join(str(f) for f in sorted(set(folds)))}" if folds is not None else split

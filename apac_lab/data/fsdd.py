@@ -82,7 +82,7 @@ def load_fsdd(
     *,
     split: str = "train",
     holdout_speakers: Sequence[str] | None = None,
-    sample_rate: int = FSDD_SAMPLE_RATE,
+    sample_rate: int | None = FSDD_SAMPLE_RATE,
     num_samples: int | None = None,
 ) -> ClipDataset:
     """Load FSDD from ``root``.
@@ -102,7 +102,14 @@ def load_fsdd(
     Raises:
         DatasetNotFoundError: no data at ``root``.
         SplitError: unknown split, or a held-out speaker that is not in the data.
+
+    >>> import pathlib, tempfile, numpy as np, soundfile as sf
+    >>> rec = pathlib.Path(tempfile.mkdtemp()) / "recordings"; rec.mkdir()
+    >>> for i in (0, 7): sf.write(rec / f"3_kim_{i}.wav", np.zeros(400, "float32"), 8000)
+    >>> ds = load_fsdd(rec.parent, split="test"); len(ds), ds.speakers, ds[0]
+    (1, ['kim'], (tensor([0., 0., 0.,  ..., 0., 0., 0.]), 3))
     """
+    sample_rate = sample_rate or FSDD_SAMPLE_RATE
     if split not in ("train", "test", "all"):
         raise SplitError(f"FSDD: unknown split {split!r}; use 'train', 'test' or 'all'.")
     clips = fsdd_clips(root)

@@ -1,10 +1,13 @@
 """One rule for finding data, used by every notebook and the CLI.
 
-1. If the data is found (the ``root`` argument, else ``$APAC_LAB_DATA/<name>``, else
-   the user cache ``~/.cache/apac_lab/<name>``), use it.
-2. Otherwise download it into the cache, where downloading is allowed.
-3. Otherwise (``APAC_LAB_OFFLINE=1``, or the download failed), fall back to the
-   synthetic set, with a visible notice saying so.
+1. If the data is found (the ``root`` argument, else ``$APAC_LAB_DATA/<folder>``, else
+   the user cache ``$APAC_LAB_CACHE/<folder>``, by default ``~/.cache/apac_lab/<folder>``;
+   ``<folder>`` is e.g. ``fsdd``, ``speechcommands``, ``esc50``), use it.
+2. Otherwise download it into the cache, where downloading is allowed (the pinned archives
+   of :mod:`apac_lab.data.download`; ``APAC_LAB_MIRROR`` serves them from elsewhere).
+3. Otherwise (``APAC_LAB_OFFLINE=1``, ``download=False``, or the download failed), fall
+   back to the synthetic stand-in, with a visible notice (printed, and a
+   :class:`SyntheticFallbackWarning`) saying so.
 
 An explicit ``root`` that holds no data is an error (with the way to get the data),
 unless ``download=True`` asks for the data to be downloaded into it.

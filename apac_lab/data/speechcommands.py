@@ -165,7 +165,7 @@ def load_speechcommands(
     *,
     split: str = "train",
     classes: Sequence[str] | None = None,
-    sample_rate: int = SPEECHCOMMANDS_SAMPLE_RATE,
+    sample_rate: int | None = SPEECHCOMMANDS_SAMPLE_RATE,
     num_samples: int | None = None,
 ) -> ClipDataset:
     """Load Speech Commands v2 from ``root``, with the official split.
@@ -185,7 +185,16 @@ def load_speechcommands(
         DatasetNotFoundError: no data at ``root``, a split list missing, or a list entry
             naming a missing file.
         SplitError: unknown or empty split.
+
+    >>> import pathlib, tempfile, numpy as np, soundfile as sf
+    >>> root = pathlib.Path(tempfile.mkdtemp()); (root / "yes").mkdir()
+    >>> for n in (0, 1): sf.write(root / "yes" / f"ab12_nohash_{n}.wav", np.zeros(800, "float32"), 16000)
+    >>> _ = (root / "validation_list.txt").write_text("yes/ab12_nohash_1.wav\\n")
+    >>> _ = (root / "testing_list.txt").write_text("")
+    >>> ds = load_speechcommands(root, split="train"); len(ds), len(ds.classes), ds.speakers, ds[0][0].shape
+    (1, 35, ['ab12'], torch.Size([16000]))
     """
+    sample_rate = sample_rate or SPEECHCOMMANDS_SAMPLE_RATE
     if split not in _SPLITS:
         raise SplitError(f"Speech Commands: unknown split {split!r}; use one of {list(_SPLITS)}.")
     parts = speechcommands_clips(root, classes)
