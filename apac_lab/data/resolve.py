@@ -22,7 +22,7 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from apac_lab.data.base import ClipDataset, DatasetNotFoundError
+from apac_lab.data.base import ClipDataset
 from apac_lab.data.esc50 import ESC50_SAMPLE_RATE, esc50_synthetic, load_esc50
 from apac_lab.data.fsdd import FSDD_CLASSES, FSDD_SAMPLE_RATE, load_fsdd
 from apac_lab.data.speechcommands import SPEECHCOMMANDS_SAMPLE_RATE, load_speechcommands, speechcommands_synthetic
