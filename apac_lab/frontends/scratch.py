@@ -71,19 +71,21 @@ def fft_frequencies(n_fft: int, sample_rate: int) -> torch.Tensor:
 def num_frames(num_samples: int, hop_length: int, *, n_fft: int | None = None, center: bool = True) -> int:
     """How many frames :func:`frame_signal` makes.
 
-    Centred (the default, like torchaudio): ``num_samples // hop_length + 1``, whatever
-    ``n_fft``. Not centred: ``1 + (num_samples - n_fft) // hop_length``.
+    Centred (the default, like torchaudio): the signal grows by ``2 * (n_fft // 2)``, so
+    an even ``n_fft`` gives ``num_samples // hop_length + 1`` frames, whatever its size
+    (``n_fft=None`` assumes an even one). Not centred: ``1 + (num_samples - n_fft) // hop_length``.
 
     >>> num_frames(8000, 80)
     101
     >>> num_frames(8000, 80, n_fft=256, center=False)
     97
     """
-    if center:
-        return num_samples // hop_length + 1
     if n_fft is None:
-        raise ValueError("num_frames(center=False) needs n_fft")
-    return 1 + (num_samples - n_fft) // hop_length
+        if not center:
+            raise ValueError("num_frames(center=False) needs n_fft")
+        return num_samples // hop_length + 1
+    padded = num_samples + 2 * (n_fft // 2) if center else num_samples
+    return 1 + (padded - n_fft) // hop_length
 
 
 def frame_times(n_frames: int, hop_length: int, sample_rate: int) -> torch.Tensor:
