@@ -232,8 +232,8 @@ def mfcc_figure(mfcc, *, sample_rate: int, hop_length: int, drop_c0: bool = Fals
                 credit: str | None = None, height: int = 320) -> go.Figure:
     """MFCCs ``(n_mfcc, frames)``, signed, on a diverging colour scale centred on zero.
 
-    ``drop_c0=True`` hides coefficient 0 (the overall level), whose size would wash out
-    the others' colours.
+    Coefficient 0 is the overall level and much larger than the others, so the colour
+    range is set by coefficients 1 and up (c0 saturates); ``drop_c0=True`` hides it.
 
     >>> mfcc_figure(torch.randn(13, 101), sample_rate=8000, hop_length=80, drop_c0=True).data[0].z.shape
     (12, 101)
@@ -243,8 +243,12 @@ def mfcc_figure(mfcc, *, sample_rate: int, hop_length: int, drop_c0: bool = Fals
     if drop_c0:
         z, k = z[1:], k[1:]
     times = to_numpy(frame_times(z.shape[1], hop_length, sample_rate))
-    return heatmap(z, x=times, y=k, title=title, x_title="Time (s)", y_title="Coefficient (DCT index)",
-                   colorbar_title="value", colorscale=DIVERGING, zmid=0.0, height=height, credit=credit)
+    fig = heatmap(z, x=times, y=k, title=title, x_title="Time (s)", y_title="Coefficient (DCT index)",
+                  colorbar_title="value", colorscale=DIVERGING, zmid=0.0, height=height, credit=credit)
+    rest = z[1:] if (k[0] == 0 and len(k) > 1) else z
+    r = float(np.abs(rest).max()) or 1.0
+    fig.data[0].update(zmin=-r, zmax=r)
+    return fig
 
 
 def dct_basis_figure(D, *, title: str = "DCT-II basis: each row is a cosine across the mel bands",
