@@ -60,11 +60,12 @@ def _collect(recordings, sample_rate: int | None, n_recordings: int) -> tuple[di
         recordings = load_dataset("fsdd", "test", sample_rate=sample_rate, verbose=False)
     if isinstance(recordings, ClipDataset):
         ds, chosen, seen = recordings, {}, set()
+        word = "digit" if all(c.isdigit() for c in ds.classes) else "class"
         for i, clip in enumerate(ds.clips):  # one clip per class first, in class order
             if clip.label not in seen and len(chosen) < n_recordings:
                 seen.add(clip.label)
                 origin = clip.path.name if clip.path is not None else "synthetic"
-                chosen[f"{ds.classes[clip.label]} · {clip.speaker} ({origin})"] = i
+                chosen[f"{word} {ds.classes[clip.label]} · {clip.speaker} ({origin})"] = i
         names = sorted(chosen, key=lambda k: ds.clips[chosen[k]].label)
         credit = FSDD_CREDIT if ds.name.startswith("fsdd") else None
         return {k: ds[chosen[k]][0] for k in names}, ds.sample_rate, credit
