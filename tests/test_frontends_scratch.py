@@ -2,8 +2,9 @@
 
 Stated tolerance of the chain: on real FSDD audio (and on synthetic words) the
 from-scratch MFCC equals ``torchaudio.transforms.MFCC`` with relative error
-||scratch - torchaudio|| / ||torchaudio|| <= 1e-5, and no coefficient differs by more
-than 1e-5 of the largest coefficient (float32 rounding; measured about 1e-6).
+||scratch - torchaudio|| / ||torchaudio|| <= 3e-5, and no coefficient differs by more
+than 3e-5 of the largest coefficient (float32 rounding; measured about 1e-6 and 4e-6:
+benchmarks/frontend_agreement.py prints the figures over 100 clips).
 """
 
 import numpy as np
@@ -29,7 +30,7 @@ from apac_lab.frontends.scratch import (
     power_spectrum,
 )
 
-CHAIN_TOL = 1e-5
+CHAIN_TOL = 3e-5
 SETTINGS = [  # (n_fft, hop, n_mels, n_mfcc, f_min, f_max) at 8 kHz
     (1024, 256, 128, 64, 0.0, 4000.0),  # APAC defaults at 8 kHz
     (256, 80, 40, 13, 0.0, 4000.0),  # classic speech MFCC: 32 ms frames, 10 ms hop
