@@ -24,7 +24,7 @@ is positive.
 nnAudio is optional: importing :mod:`apac_lab` does not need it; building one of these
 classes without it raises an ImportError saying ``pip install nnAudio==0.3.4``.
 
-Notebook: 01_spectrogram_and_mfcc (fixed), 02_gabor_filter_learning (trainable).
+Notebook: 01_spectrogram_and_mfcc (fixed and the trainable flags).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ Notebook: 01_spectrogram_and_mfcc.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import ipywidgets as W
@@ -112,6 +112,7 @@ class MelExplorer:
         audio (ipywidgets.Audio): the selected recording.
         recordings (dict[str, Tensor]): the waveforms by name.
         sample_rate (int): Hz.
+        credit (str | None): the credit line under the figure (FSDD's for its recordings).
     """
 
     widget: W.VBox
@@ -122,7 +123,6 @@ class MelExplorer:
     recordings: dict
     sample_rate: int
     credit: str | None = None
-    _last_ok: dict = field(default_factory=dict)
 
     def settings(self) -> dict:
         """The current slider values, as keyword arguments of the front-ends."""
@@ -166,7 +166,6 @@ class MelExplorer:
         if s["hop_length"] > s["n_fft"]:
             notes.append("hop > n_fft: frames no longer overlap and some samples are never analysed.")
         self.message.value = " ".join(notes)
-        self._last_ok = dict(s, recording=name)
 
     def _on_recording(self, change) -> None:
         self.audio.value = wav_bytes(self.recordings[change["new"]], self.sample_rate)
