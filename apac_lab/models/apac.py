@@ -92,7 +92,8 @@ class APAC(nn.Module):
         mode (str, default "std"): front-end mode, one of ``apac_lab.models.MODES``.
         n_fft, hop_length (int | None, default None): None scales 2048 / 512 @ 16 kHz.
         n_mels (int, default 128): mel bands of the main pathway.
-        n_mfcc (int, default 64): MFCCs of the auxiliary pathway (>= 1).
+        n_mfcc (int | None, default None): MFCCs of the auxiliary pathway (>= 1); None is
+            ``min(64, n_mels)``.
         width_mult (float, default 1.0): multiplies every channel count.
         dropout (float, default 0.3): before each linear layer of the classifier.
         checkpoint (str | Path | None, default None): front-end checkpoint (mode ``mel+stft+fsdd``).
@@ -115,7 +116,7 @@ class APAC(nn.Module):
         n_fft: int | None = None,
         hop_length: int | None = None,
         n_mels: int = 128,
-        n_mfcc: int = 64,
+        n_mfcc: int | None = None,
         width_mult: float = 1.0,
         dropout: float = 0.3,
         checkpoint: str | Path | None = None,

@@ -145,7 +145,8 @@ class APACFrontEnd(nn.Module):
         n_fft (int | None, default None): window in samples; None scales 2048 @ 16 kHz.
         hop_length (int | None, default None): hop in samples; None scales 512 @ 16 kHz.
         n_mels (int, default 128): mel bands.
-        n_mfcc (int, default 64): MFCCs; 0 turns the MFCC output off (returns None).
+        n_mfcc (int | None, default None): MFCCs; None is ``min(64, n_mels)``; 0 turns the MFCC
+            output off (returns None).
         f_min (float, default 0.0): lowest mel edge in Hz.
         f_max (float | None, default None): highest mel edge in Hz; None is Nyquist.
         eps (float, default 1e-6): floor of the log-mel.
@@ -170,7 +171,7 @@ class APACFrontEnd(nn.Module):
         n_fft: int | None = None,
         hop_length: int | None = None,
         n_mels: int = 128,
-        n_mfcc: int = 64,
+        n_mfcc: int | None = None,
         f_min: float = 0.0,
         f_max: float | None = None,
         eps: float = 1e-6,
@@ -183,6 +184,7 @@ class APACFrontEnd(nn.Module):
         n_fft = n_fft or d["n_fft"]
         hop_length = hop_length or d["hop_length"]
         f_max = sample_rate / 2 if f_max is None else f_max
+        n_mfcc = min(64, n_mels) if n_mfcc is None else n_mfcc
         if not 0 <= n_mfcc <= n_mels:
             raise ValueError(f"n_mfcc must be in 0..n_mels={n_mels} (0 turns the MFCC pathway off), got {n_mfcc}")
         # torchaudio's checks (rates, sizes, band edges) with their clear messages:
