@@ -97,8 +97,8 @@ def test_every_parameter_gets_a_gradient(mode):
     missing = [n for n, p in params.items() if p.grad is None or not torch.isfinite(p.grad).all() or not p.grad.abs().sum() > 0]
     assert not missing
     fe = {n for n in params if n.startswith("frontend.")}
-    expected = {"std": set(), "mel": {"frontend.mel.spec.mel_basis"},
-                "stft": {"frontend.mel.spec.stft.wsin", "frontend.mel.spec.stft.wcos"}}
+    expected = {"std": set(), "mel": {"frontend.mel.layer.mel_basis"},
+                "stft": {"frontend.mel.layer.stft.wsin", "frontend.mel.layer.stft.wcos"}}
     expected["mel+stft"] = expected["mel"] | expected["stft"]
     assert fe == expected[mode]
 

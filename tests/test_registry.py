@@ -88,10 +88,10 @@ def test_fifth_mode_starts_from_the_fsdd_checkpoint(fsdd_checkpoint):
     warm = build_model("apac", n_classes=35, sample_rate=8000, mode="mel+stft+fsdd", n_mels=32,
                        checkpoint=info["path"])
     saved = torch.load(info["path"], weights_only=True)["frontend"]
-    for name in ("mel.spec.mel_basis", "mel.spec.stft.wsin", "mel.spec.stft.wcos"):
+    for name in ("mel.layer.mel_basis", "mel.layer.stft.wsin", "mel.layer.stft.wcos"):
         got = dict(warm.frontend.named_parameters())[name]
         assert torch.equal(got, saved[name]) and got.requires_grad  # loaded, and fine-tuned from there
-    assert not torch.equal(warm.frontend.mel.spec.mel_basis, cold.frontend.mel.spec.mel_basis)  # it was trained
+    assert not torch.equal(warm.frontend.mel.layer.mel_basis, cold.frontend.mel.layer.mel_basis)  # it was trained
     assert warm(torch.randn(2, 8000)).shape == (2, 35)
     # Any model takes the fifth mode.
     assert build_model("tiny", n_classes=2, sample_rate=8000, mode="mel+stft+fsdd", n_mels=32,

@@ -24,8 +24,9 @@ A trainable mel basis has no sign constraint: after a few optimiser steps some e
 go negative. Both logs clamp first (``safe_log``), so they stay finite; the clamped bins
 pass no gradient (choice: clamp, rather than re-parametrising nnAudio's basis).
 
-The nnAudio mel starts as torchaudio's (HTK mel scale, unnormalised triangles, Hann
-window, centred reflect-padded frames, power 2), so a cold start equals ``std``.
+The trainable modes use :class:`apac_lab.frontends.NNAudioMel`, which starts as torchaudio's
+mel (HTK mel scale, unnormalised triangles, Hann window, centred reflect-padded frames,
+power 2), so a cold start equals ``std``.
 
 Defaults are the paper's at 16 kHz (n_fft 2048, hop 512, n_mels 128, n_mfcc 64), scaled
 to other rates by :func:`apac_lab.frontends.apac_defaults` (8 kHz: n_fft 1024, hop 256).
@@ -41,7 +42,7 @@ import torch
 import torchaudio
 from torch import nn
 
-from apac_lab.frontends import MelSpectrogram, apac_defaults, safe_log
+from apac_lab.frontends import MelSpectrogram, NNAudioMel, apac_defaults, safe_log
 
 __all__ = ["MODES", "TRAINABLE", "APACFrontEnd", "build_frontend", "check_waveform_batch", "mel_to_mfcc",
            "load_frontend_checkpoint", "save_frontend_checkpoint"]
@@ -115,27 +116,6 @@ def mel_to_mfcc(mel: torch.Tensor, dct: torch.Tensor, top_db: float | None = 80.
     return torch.matmul(db.transpose(-1, -2), dct).transpose(-1, -2)
 
 
-class _NnAudioMel(nn.Module):
-    """Private adapter: nnAudio's MelSpectrogram set up to start equal to torchaudio's."""
-
-    def __init__(self, *, sample_rate: int, n_fft: int, hop_length: int, n_mels: int, f_min: float, f_max: float,
-                 trainable_mel: bool, trainable_stft: bool) -> None:
-        super().__init__()
-        try:
-            from nnAudio import features
-        except ImportError as exc:  # pragma: no cover - nnAudio is in requirements
-            raise ImportError("the trainable front-end modes need nnAudio: pip install 'nnAudio==0.3.4'") from exc
-        self.spec = features.MelSpectrogram(
-            sr=sample_rate, n_fft=n_fft, n_mels=n_mels, hop_length=hop_length, window="hann", center=True,
-            pad_mode="reflect", power=2.0, htk=True, fmin=f_min, fmax=f_max, norm=None,
-            trainable_mel=trainable_mel, trainable_STFT=trainable_stft, verbose=False,
-        )
-        self.spec.mel_basis.data = self.spec.mel_basis.data.float()
-
-    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        return self.spec(waveform)
-
-
 class APACFrontEnd(nn.Module):
     """Waveform to log-mel and MFCC, in one of the five :data:`MODES`.
 
@@ -197,9 +177,9 @@ class APACFrontEnd(nn.Module):
         if mode == "std":
             self.mel = fixed
         else:
-            self.mel = _NnAudioMel(sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
-                                   f_min=f_min, f_max=f_max, trainable_mel=self.trainable_mel,
-                                   trainable_stft=self.trainable_stft)
+            self.mel = NNAudioMel(sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
+                                  f_min=f_min, f_max=f_max, trainable_mel=self.trainable_mel,
+                                  trainable_stft=self.trainable_stft)
         if n_mfcc:
             self.register_buffer("dct", torchaudio.functional.create_dct(n_mfcc, n_mels, "ortho"), persistent=False)
         else:
@@ -235,7 +215,7 @@ class APACFrontEnd(nn.Module):
         """The current mel filterbank, ``(n_mels, n_fft // 2 + 1)`` (learned in the trainable modes)."""
         if self.mode == "std":
             return self.mel.mel.mel_scale.fb.T.detach()
-        return self.mel.spec.mel_basis.detach()
+        return self.mel.mel_basis.detach()
 
     def power_mel(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` -> power mel ``(batch, n_mels, frames)`` (may dip below 0 once trained)."""
