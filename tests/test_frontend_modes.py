@@ -73,6 +73,17 @@ def test_training_steps_with_trainable_mel_stay_finite():
     assert torch.isfinite(model(x)).all()
 
 
+@pytest.mark.parametrize("mode", ["std", "mel+stft"])
+def test_front_end_stays_float32_under_autocast(mode):
+    fe = APACFrontEnd(mode, sample_rate=8000)
+    x = 30.0 * _wave(samples=8000)  # loud: its power spectrum would overflow float16
+    ref = fe(x)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = fe(x)
+    for a, b in zip(got, ref):
+        assert a.dtype == torch.float32 and torch.equal(a, b)
+
+
 def test_frontend_checkpoint_round_trip_and_mismatch(tmp_path):
     src = APACFrontEnd("mel+stft", sample_rate=8000, n_mels=32)
     with torch.no_grad():

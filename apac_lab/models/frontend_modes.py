@@ -218,14 +218,20 @@ class APACFrontEnd(nn.Module):
         return self.mel.mel_basis.detach()
 
     def power_mel(self, waveform: torch.Tensor) -> torch.Tensor:
-        """``(batch, samples)`` -> power mel ``(batch, n_mels, frames)`` (may dip below 0 once trained)."""
+        """``(batch, samples)`` -> power mel ``(batch, n_mels, frames)`` (may dip below 0 once trained).
+
+        Always computed in float32, also under mixed precision (autocast): power spectra of
+        loud clips overflow float16 (max 65504), and the logs would then be inf.
+        """
         waveform = check_waveform_batch(waveform, self.min_samples, self.sample_rate)
-        return self.mel(waveform)
+        with torch.autocast(device_type=waveform.device.type, enabled=False):
+            return self.mel(waveform.float())
 
     def forward(self, waveform: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         mel = self.power_mel(waveform)
-        log_mel = safe_log(mel, self.eps)
-        mfcc = mel_to_mfcc(mel, self.dct, self.top_db) if self.dct is not None else None
+        with torch.autocast(device_type=mel.device.type, enabled=False):
+            log_mel = safe_log(mel, self.eps)
+            mfcc = mel_to_mfcc(mel, self.dct, self.top_db) if self.dct is not None else None
         return log_mel, mfcc
 
     def extra_repr(self) -> str:
