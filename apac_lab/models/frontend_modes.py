@@ -17,8 +17,8 @@ learned filters as the log-mel pathway):
 * log-mel = ``safe_log(mel, eps)`` (natural log of ``max(mel, eps)``).
 * MFCC = orthonormal DCT-II of ``10 log10(max(mel, 1e-10))``, floored at 80 dB below each
   clip's own maximum, first ``n_mfcc`` coefficients. In ``std`` mode this equals
-  ``apac_lab.frontends.MFCC`` clip by clip (torchaudio applies the 80 dB floor across a whole
-  batch; here it is per clip, so a clip's MFCC never depends on its batch-mates).
+  ``apac_lab.frontends.MFCC`` (also per clip: a clip's MFCC never depends on its batch-mates).
+* Both are computed in float32, also under mixed precision (float16 power spectra overflow).
 
 A trainable mel basis has no sign constraint: after a few optimiser steps some energies
 go negative. Both logs clamp first (``safe_log``), so they stay finite; the clamped bins
