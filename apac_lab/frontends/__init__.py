@@ -7,7 +7,6 @@ from apac_lab.frontends.gabor import GaborSTRF, gabor_kernels, paper_init
 from apac_lab.frontends.modulation import (
     bands_per_octave, gabor_modulation_position, modulation_axes, modulation_spectrum,
 )
-
 from apac_lab.frontends.nnaudio import NNAudioLogMel, NNAudioMel, NNAudioMFCC, NNAudioSpectrogram, nnaudio_features
 from apac_lab.frontends.scratch import (
     dct,
