@@ -15,6 +15,7 @@ from apac_lab.models.frontend_modes import (
 )
 from apac_lab.models.pretrain import pretrain_fsdd_frontend
 from apac_lab.models.registry import TinyCNN, build_model, count_parameters, list_models, register_model
+from apac_lab.models.strf_classifier import LAYERS, FreeSTRF, STRFClassifier
 
 __all__ = [
     # APAC and its blocks
@@ -29,3 +30,4 @@ __all__ = [
     # registry
     "TinyCNN", "build_model", "count_parameters", "list_models", "register_model",
 ]
+__all__ += ["LAYERS", "FreeSTRF", "STRFClassifier"]  # notebook 02: STRF classifiers
