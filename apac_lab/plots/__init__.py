@@ -2,7 +2,7 @@
 
 from apac_lab.plots.core import COLORSCALE, DIVERGING, FSDD_CREDIT, heatmap, style, to_numpy
 from apac_lab.plots.gabor import (
-    MARKERS, filter_bank_figure, gabor_kernel_figure, gabor_response_figure, kernel_axes, modulation_plane_figure,
+    MARKERS, compare_runs_figure, filter_bank_figure, gabor_kernel_figure, gabor_response_figure, kernel_axes, modulation_plane_figure,
 )
 from apac_lab.plots.spectra import (
     dct_basis_figure,
@@ -23,6 +23,6 @@ __all__ = [
     "mfcc_figure", "spectrogram_figure", "waveform_figure", "window_figure",
 ]
 __all__ += [
-    "MARKERS", "filter_bank_figure", "gabor_kernel_figure", "gabor_response_figure", "kernel_axes",
+    "MARKERS", "compare_runs_figure", "filter_bank_figure", "gabor_kernel_figure", "gabor_response_figure", "kernel_axes",
     "modulation_plane_figure",
 ]

@@ -22,10 +22,10 @@ from apac_lab.plots.core import COLORSCALE, DIVERGING, style, to_numpy
 
 __all__ = [
     "gabor_kernel_figure", "filter_bank_figure", "modulation_plane_figure", "gabor_response_figure",
-    "kernel_axes", "MARKERS",
+    "kernel_axes", "MARKERS", "compare_runs_figure",
 ]
 
-MARKERS = (("circle-open", "#440154"), ("x", "#21918c"), ("diamond", "#fde725"), ("square-open", "#3b528b"))
+MARKERS = (("circle-open", "#440154"), ("x", "#21918c"), ("diamond", "#5ec962"), ("square-open", "#3b528b"))
 """(symbol, colour) per group of filters: distinct in shape, and in Viridis colours."""
 
 
@@ -76,8 +76,11 @@ def gabor_kernel_figure(real, imag, *, frame_rate: float | None = None, title: s
 
 
 def filter_bank_figure(kernels, *, n_cols: int = 8, max_filters: int = 32, frame_rate: float | None = None,
-                       title: str = "Gabor filter bank (real parts)", labels: Sequence[str] | None = None) -> go.Figure:
-    """A grid of kernels ``(n, size_f, size_t)``, each on its own colour range.
+                       title: str = "Gabor filter bank (real parts)", labels: Sequence[str] | None = None,
+                       x_title: str | None = None, y_title: str = "Band") -> go.Figure:
+    """A grid of kernels ``(n, size_f, size_t)``, each on its own colour range (red > 0 > blue).
+
+    ``x_title`` defaults to the time-lag axis; pass other titles for other kernels (images).
 
     >>> import torch
     >>> filter_bank_figure(torch.randn(5, 3, 7), n_cols=4).layout.height  # two rows
@@ -96,7 +99,7 @@ def filter_bank_figure(kernels, *, n_cols: int = 8, max_filters: int = 32, frame
     for i in range(n):
         zmax = float(max(np.abs(k[i]).max(), 1e-12))
         fig.add_trace(_kernel_trace(k[i], f, t, zmax, False), i // n_cols + 1, i % n_cols + 1)
-    style(fig, title=title, x_title=t_title, y_title="Band", height=150 + 150 * rows)
+    style(fig, title=title, x_title=t_title if x_title is None else x_title, y_title=y_title, height=150 + 150 * rows)
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
     fig.update_annotations(font_size=10)
@@ -174,3 +177,28 @@ def gabor_response_figure(logmel, response, *, frame_rate: float, title: str = "
     fig.update_xaxes(title_text="Time (s)", row=2, col=1)
     fig.update_yaxes(title_text="Mel band", row=2, col=1)
     return fig
+
+
+def compare_runs_figure(histories: Mapping[str, Sequence[Mapping[str, float]]], *, metric: str = "acc",
+                        title: str = "Training and validation accuracy", height: int = 340) -> go.Figure:
+    """Curves of several training runs: ``train_<metric>`` dashed, ``val_<metric>`` solid, one colour per run.
+
+    Args:
+        histories (dict): run name -> the list returned by :func:`apac_lab.train.fit`.
+        metric (str, default "acc"): ``"acc"`` or ``"loss"``.
+
+    >>> fig = compare_runs_figure({"a": [{"epoch": 1, "train_acc": 0.5, "val_acc": 0.4}]})
+    >>> [t.name for t in fig.data]
+    ['a (train)', 'a (val)']
+    """
+    fig = go.Figure()
+    for i, (name, hist) in enumerate(histories.items()):
+        symbol, colour = MARKERS[i % len(MARKERS)]
+        epochs = [h["epoch"] for h in hist]
+        for split, dash in (("train", "dash"), ("val", "solid")):
+            key = f"{split}_{metric}"
+            if all(key in h and h[key] is not None for h in hist):
+                fig.add_trace(go.Scatter(x=epochs, y=[h[key] for h in hist], mode="lines+markers", name=f"{name} ({split})",
+                                         line=dict(color=colour, dash=dash), marker=dict(symbol=symbol, size=8)))
+    y_title = "Accuracy" if metric == "acc" else "Loss"
+    return style(fig, title=title, x_title="Epoch", y_title=y_title, height=height)
