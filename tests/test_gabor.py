@@ -204,6 +204,19 @@ def test_batch_consistency(method):
         torch.testing.assert_close(layer(x[i:i + 1])[0], whole[i], atol=1e-6, rtol=1e-5)
 
 
+def test_autocast_fft_computes_in_float32_direct_like_conv2d():
+    torch.manual_seed(8)
+    layer = GaborSTRF(3, kernel_size=(5, 41), output="magnitude", method="fft")
+    x = torch.randn(2, 1, 16, 30)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = layer(x.bfloat16())
+        layer.method = "direct"
+        z = layer(x)
+    assert y.dtype == torch.float32 and torch.isfinite(y).all()
+    torch.testing.assert_close(y, layer(x.bfloat16().float()), atol=1e-5, rtol=1e-5)
+    assert z.dtype == torch.bfloat16 and torch.isfinite(z).all()  # conv2d's autocast rule
+
+
 def test_fixed_layer_has_buffers_not_parameters_and_the_same_state():
     fixed = GaborSTRF(4, kernel_size=(3, 5), trainable=False)
     learned = GaborSTRF(4, kernel_size=(3, 5))

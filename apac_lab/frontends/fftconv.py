@@ -197,6 +197,7 @@ def conv2d_same(x: torch.Tensor, weight: torch.Tensor, *, method: str = "auto") 
     Returns:
         Tensor ``(batch, out_channels, height, width)``. Both methods agree to about
         1e-6 times the kernel's L1 norm in float32; gradients reach ``x`` and ``weight``.
+        The FFT route computes half-precision inputs (autocast) in float32.
 
     >>> x, w = torch.randn(2, 1, 16, 40), torch.randn(6, 1, 5, 31)
     >>> y = conv2d_same(x, w, method="fft")
@@ -212,6 +213,9 @@ def conv2d_same(x: torch.Tensor, weight: torch.Tensor, *, method: str = "auto") 
         if lf == rf and lt == rt:
             return F.conv2d(x, weight, padding=(lf, lt))
         return F.conv2d(F.pad(x, (lt, rt, lf, rf)), weight)  # even kernels: PyTorch's "same" rule
+    if x.dtype in (torch.float16, torch.bfloat16) or weight.dtype in (torch.float16, torch.bfloat16):
+        # half-precision FFTs need power-of-two sizes on CUDA and lose accuracy: compute in float32
+        x, weight = x.float(), weight.float()
     out = weight.shape[0]
     if out % 2:
         weight = torch.cat([weight, weight.new_zeros((1,) + weight.shape[1:])])

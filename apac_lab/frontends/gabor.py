@@ -196,8 +196,9 @@ class _GaborKernels(torch.autograd.Function):
         # stacked: one (2, n, size_f, size_t) tensor, real parts then imaginary parts, which
         # the layer convolves as is (no copy); else two tensors (no copy in the backward)
         both = a.new_empty((2, a.shape[0], size_f, size_t)) if stacked else [None, None]
-        both[0] = torch.bmm(a, torch.stack([b_re, -b_im], 1), out=both[0])  # a_re b_re - a_im b_im
-        both[1] = torch.bmm(a, torch.stack([b_im, b_re], 1), out=both[1])  # a_re b_im + a_im b_re
+        with torch.autocast(a.device.type, enabled=False):  # kernels in the parameters' precision
+            both[0] = torch.bmm(a, torch.stack([b_re, -b_im], 1), out=both[0])  # a_re b_re - a_im b_im
+            both[1] = torch.bmm(a, torch.stack([b_im, b_re], 1), out=both[1])  # a_re b_im + a_im b_re
         ctx.save_for_backward(sigma_t, sigma_f, re, im, grid, sig, sin_g, cos_g, omega)
         ctx.normalize, ctx.has_phase, ctx.stacked, ctx.size_f = normalize, phase is not None, stacked, size_f
         return both if stacked else tuple(both)
