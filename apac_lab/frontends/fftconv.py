@@ -209,6 +209,7 @@ def conv2d_same(x: torch.Tensor, weight: torch.Tensor, *, method: str = "auto") 
         raise ValueError(f"method must be 'auto', 'direct' or 'fft', got {method!r}")
     kf, kt = weight.shape[-2:]
     if method == "direct" or (method == "auto" and kf * kt < FFT_MIN_TAPS):
+        weight = weight.to(x.dtype)
         (lf, rf), (lt, rt) = _pads(kf), _pads(kt)
         if lf == rf and lt == rt:
             return F.conv2d(x, weight, padding=(lf, lt))
@@ -216,6 +217,7 @@ def conv2d_same(x: torch.Tensor, weight: torch.Tensor, *, method: str = "auto") 
     if x.dtype in (torch.float16, torch.bfloat16) or weight.dtype in (torch.float16, torch.bfloat16):
         # half-precision FFTs need power-of-two sizes on CUDA and lose accuracy: compute in float32
         x, weight = x.float(), weight.float()
+    weight = weight.to(x.dtype)
     out = weight.shape[0]
     if out % 2:
         weight = torch.cat([weight, weight.new_zeros((1,) + weight.shape[1:])])

@@ -467,7 +467,7 @@ class GaborSTRF(nn.Module):
             )
         both = _kernel_pairs(self.sigma_t, self.sigma_f, self.gamma, self.freq, self.phase if self.with_phase else None,
                              self.gamma.shape, *self.kernel_size, self.normalize)
-        y = conv2d_same(x, both.reshape(-1, *both.shape[2:]).to(x.dtype), method=self.method)
+        y = conv2d_same(x, both.reshape(-1, *both.shape[2:]), method=self.method)  # casts to x's precision
         if self.output == "magnitude":
             n = self.n_filters
             y = torch.sqrt(y[:, :n] ** 2 + y[:, n:] ** 2 + 1e-12)

@@ -64,7 +64,7 @@ class FreeSTRF(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 3:
             x = x.unsqueeze(1)
-        y = conv2d_same(x, self.weight.to(x.dtype), method=self.method)
+        y = conv2d_same(x, self.weight, method=self.method)  # casts to x's precision
         if self.output == "magnitude":
             n = self.n_filters
             y = torch.sqrt(y[:, :n] ** 2 + y[:, n:] ** 2 + 1e-12)
