@@ -158,7 +158,7 @@ def _grid(size_f: int, size_t: int, dtype: torch.dtype, device: torch.device) ->
 
 
 def _factors(sigma_t, sigma_f, gamma, freq, phase, size_f: int, size_t: int, normalize: bool):
-    """The separable factors of ``g = a(f) b(t)``, side by side: ``[a | b]``, ``(n, size_f + size_t)``.
+    """The separable factors of ``g = a(f) b(t)``, side by side: complex ``[a | b]``, ``(n, size_f + size_t)``.
 
     Both factors are a Gaussian times a 1D wave: ``a(f) = exp(-f^2 / 2 sigma_f^2)
     exp(i (omega sin(gamma) f + phi)) / (2 pi sigma_t sigma_f)`` and ``b(t) =
@@ -176,7 +176,7 @@ def _factors(sigma_t, sigma_f, gamma, freq, phase, size_f: int, size_t: int, nor
     arg = wave * grid
     if phase is not None:
         arg[:, :size_f] += phase[:, None]
-    return env * torch.cos(arg), env * torch.sin(arg), grid, sig, sin_g, cos_g, omega
+    return torch.polar(env, arg), grid, sig, sin_g, cos_g, omega
 
 
 class _GaborKernels(torch.autograd.Function):
@@ -190,33 +190,35 @@ class _GaborKernels(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, sigma_t, sigma_f, gamma, freq, phase, size_f, size_t, normalize, stacked):
-        re, im, grid, sig, sin_g, cos_g, omega = _factors(sigma_t, sigma_f, gamma, freq, phase, size_f, size_t, normalize)
-        a = torch.stack([re[:, :size_f], im[:, :size_f]], -1)  # (n, size_f, 2)
-        b_re, b_im = re[:, size_f:], im[:, size_f:]
+        z, grid, sig, sin_g, cos_g, omega = _factors(sigma_t, sigma_f, gamma, freq, phase, size_f, size_t, normalize)
+        zr = torch.view_as_real(z)  # (n, size_f + size_t, 2): real and imaginary parts
+        a = zr[:, :size_f]  # (n, size_f, 2)
+        b_re, b_im = zr[:, size_f:, 0], zr[:, size_f:, 1]
         # stacked: one (2, n, size_f, size_t) tensor, real parts then imaginary parts, which
         # the layer convolves as is (no copy); else two tensors (no copy in the backward)
         both = a.new_empty((2, a.shape[0], size_f, size_t)) if stacked else [None, None]
         with torch.autocast(a.device.type, enabled=False):  # kernels in the parameters' precision
             both[0] = torch.bmm(a, torch.stack([b_re, -b_im], 1), out=both[0])  # a_re b_re - a_im b_im
             both[1] = torch.bmm(a, torch.stack([b_im, b_re], 1), out=both[1])  # a_re b_im + a_im b_re
-        ctx.save_for_backward(sigma_t, sigma_f, re, im, grid, sig, sin_g, cos_g, omega)
+        ctx.save_for_backward(sigma_t, sigma_f, z, grid, sig, sin_g, cos_g, omega)
         ctx.normalize, ctx.has_phase, ctx.stacked, ctx.size_f = normalize, phase is not None, stacked, size_f
         return both if stacked else tuple(both)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, *grads):
-        sigma_t, sigma_f, re, im, grid, sig, sin_g, cos_g, omega = ctx.saved_tensors
+        sigma_t, sigma_f, z, grid, sig, sin_g, cos_g, omega = ctx.saved_tensors
         g_re, g_im = (grads[0][0], grads[0][1]) if ctx.stacked else grads
         k = ctx.size_f
-        a_re, a_im, b_re, b_im = re[:, :k], im[:, :k], re[:, k:], im[:, k:]
+        zr = torch.view_as_real(z)
+        a_re, a_im, b_re, b_im = zr[:, :k, 0], zr[:, :k, 1], zr[:, k:, 0], zr[:, k:, 1]
         # L = Re sum conj(G) a b, G = g_re + i g_im: grad_a = G conj(b), grad_b = conj(a) G
         ga = torch.bmm(g_re, torch.stack([b_re, -b_im], -1)) + torch.bmm(g_im, torch.stack([b_im, b_re], -1))
         gb = torch.bmm(torch.stack([a_re, -a_im], 1), g_re) + torch.bmm(torch.stack([a_im, a_re], 1), g_im)
-        gr, gi = torch.cat([ga[..., 0], gb[:, 0]], 1), torch.cat([ga[..., 1], gb[:, 1]], 1)
-        # with a factor z = |z| exp(i theta): dL = P d ln|z| - Q d theta, P = Re(conj(gz) z), Q = Im(conj(gz) z)
-        p = gr * re + gi * im
-        q = gr * im - gi * re
+        gz = torch.view_as_complex(torch.cat([ga, gb.transpose(1, 2)], 1).contiguous())  # (n, size_f + size_t)
+        # with a factor z = |z| exp(i theta): dL = P d ln|z| - Q d theta, P + iQ = conj(gz) z
+        w = gz.conj() * z
+        p, q = w.real, w.imag
         # ln|z| = -x^2 / (2 sigma^2) [- ln(2 pi sigma_t sigma_f) in a]; theta = omega sin|cos(gamma) x [+ phi in a]
         d_sigma = p * (grid * grid) / sig ** 3
         q_x = q * grid
