@@ -10,6 +10,9 @@ from apac_lab.frontends import GaborSTRF
 from apac_lab.widgets import FilterBankBrowser, GaborInspector
 
 BACKENDS = ["output", "figurewidget"]
+_SLIDER_TEXT = {"sigma_t": "σt = {:.1f}".format, "sigma_f": "σf = {:.2f}".format,
+                "gamma": lambda v: f"γ = {np.degrees(v):.0f}°", "freq": "F = {:.3f}".format,
+                "phase": lambda v: f"φ = {np.degrees(v):.0f}°"}
 
 
 def _snapshot(insp: GaborInspector) -> list[np.ndarray]:
@@ -39,6 +42,8 @@ def test_each_slider_changes_the_figures(inspector, name, value):
         assert inspector.readout.value != text
     if name != "phase":  # the magnitude response does not depend on the phase
         assert not np.allclose(before[4], after[4]), "response unchanged"
+    for fig in (inspector.kernel_fig, inspector.plane_fig, inspector.response_fig):  # every figure shows it
+        assert _SLIDER_TEXT[name](value) in fig.figure.layout.title.text
 
 
 def test_inspector_marker_sits_where_the_filter_is_tuned(inspector):

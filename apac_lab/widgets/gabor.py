@@ -92,12 +92,14 @@ class GaborInspector:
         self.readout = W.HTML()
         kernel, response, pos = self._compute()
         power, spectral, temporal = modulation_spectrum(self.logmel, frame_rate=self.frame_rate)
-        self.kernel_fig = LiveFigure(gabor_kernel_figure(kernel.real, kernel.imag, frame_rate=self.frame_rate), backend)
+        label = self._label()
+        self.kernel_fig = LiveFigure(gabor_kernel_figure(kernel.real, kernel.imag, frame_rate=self.frame_rate,
+                                                         title=f"Kernel: {label}"), backend)
         self.plane_fig = LiveFigure(modulation_plane_figure(
             power, spectral, temporal, filters={"this filter": pos}, credit=credit,
-            title="Where the filter sits on the recording's modulation spectrum"), backend)
+            title=f"On the recording's modulation spectrum: {label}"), backend)
         self.response_fig = LiveFigure(gabor_response_figure(self.logmel, response, frame_rate=self.frame_rate,
-                                                             credit=credit), backend)
+                                                             credit=credit, title=f"Response: {label}"), backend)
         self._readout(pos)
         for s in self.sliders.values():
             s.observe(self.refresh, names="value")
@@ -122,6 +124,11 @@ class GaborInspector:
                                         sigma_t=torch.tensor([p["sigma_t"]]), sigma_f=torch.tensor([p["sigma_f"]]))
         return kernel, response, pos
 
+    def _label(self) -> str:
+        p = self.params()
+        return (f"σt = {p['sigma_t']:.1f} frames, σf = {p['sigma_f']:.2f} bands, γ = {math.degrees(p['gamma']):.0f}°, "
+                f"F = {p['freq']:.3f} cycles/sample, φ = {math.degrees(p['phase']):.0f}°")
+
     def _readout(self, pos) -> None:
         self.readout.value = (
             f"<b>tuned to</b> {float(pos['temporal_hz'][0]):+.1f} Hz, {float(pos['spectral'][0]):.3f} cycles/band"
@@ -133,14 +140,24 @@ class GaborInspector:
         kernel, response, pos = self._compute()
         re, im = to_numpy(kernel.real), to_numpy(kernel.imag)
         zmax = float(max(np.abs(re).max(), np.abs(im).max(), 1e-12))
+        label = self._label()  # every figure's title names the current parameters
 
         def kern(fig: go.Figure) -> None:
             fig.data[0].update(z=re, zmin=-zmax, zmax=zmax)
             fig.data[1].update(z=im, zmin=-zmax, zmax=zmax)
+            fig.layout.title.text = f"Kernel: {label}"
+
+        def plane(fig: go.Figure) -> None:
+            fig.data[-1].update(x=to_numpy(pos["temporal_hz"]), y=to_numpy(pos["spectral"]))
+            fig.layout.title.text = f"On the recording's modulation spectrum: {label}"
+
+        def resp(fig: go.Figure) -> None:
+            fig.data[1].update(z=to_numpy(response))
+            fig.layout.title.text = f"Response: {label}"
 
         self.kernel_fig.update(kern)
-        self.plane_fig.update(lambda fig: fig.data[-1].update(x=to_numpy(pos["temporal_hz"]), y=to_numpy(pos["spectral"])))
-        self.response_fig.update(lambda fig: fig.data[1].update(z=to_numpy(response)))
+        self.plane_fig.update(plane)
+        self.response_fig.update(resp)
         self._readout(pos)
 
     def _ipython_display_(self) -> None:
