@@ -109,7 +109,10 @@ class Listener(nn.Module):
 
 
 class EmbeddingClassifier(nn.Module):
-    """A small feed-forward classifier on embeddings: Linear -> ReLU -> Dropout -> Linear.
+    """A small feed-forward classifier on embeddings: standardise -> Linear -> ReLU -> Dropout -> Linear.
+
+    The standardisation (``(z - mean) / std``, identity until :meth:`set_normalization`)
+    travels with the model, so evaluation sees raw embeddings as training did.
 
     Args:
         in_features (int, default 250): embedding size.
@@ -134,6 +137,13 @@ class EmbeddingClassifier(nn.Module):
         else:
             self.net = nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Dropout(dropout),
                                      nn.Linear(hidden, n_classes))
+        self.register_buffer("mean", torch.zeros(in_features))
+        self.register_buffer("std", torch.ones(in_features))
+
+    def set_normalization(self, mean: torch.Tensor, std: torch.Tensor, eps: float = 1e-6) -> None:
+        """Standardise inputs with these statistics (e.g. the training embeddings')."""
+        self.mean.copy_(mean.detach().reshape(-1))
+        self.std.copy_(std.detach().reshape(-1).clamp_min(eps))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z)
+        return self.net((z - self.mean) / self.std)
