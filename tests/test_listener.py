@@ -92,3 +92,28 @@ def test_rejects_bad_shapes():
         m.decode(torch.rand(2, 5))
     with pytest.raises(ValueError):
         EmbeddingClassifier(8, 1)
+
+
+# -------------------------------------------------------------------------- recipes
+from apac_lab.data import load_synthetic  # noqa: E402
+from apac_lab.frontends import EchoicFrontend, Gammatonegram  # noqa: E402
+from apac_lab.train import clip_embeddings, echoic_views, fit_listener, fit_probe, reconstruction_report  # noqa: E402
+
+
+def test_recipes_end_to_end_on_a_tiny_set():
+    torch.manual_seed(0)
+    ds = load_synthetic(split="train", sample_rate=8000, num_samples=4000).balanced(2)
+    fe = EchoicFrontend(view_stride=25, gammatone=Gammatonegram(sample_rate=8000, n_filters=16))
+    views, labels = echoic_views(ds, fe, batch_size=8, progress=False)
+    assert views.shape == (len(ds), 3, 8, 16) and labels.tolist() == ds.labels
+    cfg = TrainConfig(epochs=2, batch_size=8, lr=1e-2, weight_decay=0.0, progress=False)
+    model, hist = fit_listener(views, model=Listener(n_bins=16, latent_dim=6), config=cfg, val_fraction=0.25)
+    assert len(hist) == 2 and "val_loss" in hist[0]
+    rep = reconstruction_report(model, views)
+    assert rep["r2"] == pytest.approx(1 - rep["mse"] / rep["baseline_mse"])
+    emb = clip_embeddings(model, views)
+    assert emb.shape == (len(ds), 3 * 6)
+    torch.testing.assert_close(emb[:, 6:12], model.embed(views[:, 1]))  # views in time order
+    clf, _ = fit_probe(emb, labels, config=TrainConfig(epochs=1, batch_size=8, progress=False))
+    torch.testing.assert_close(clf.mean, emb.mean(0))
+    assert clf(emb).shape == (len(ds), len(ds.classes))
