@@ -7,9 +7,11 @@ Here the filters act in the frequency domain, on a short-time power spectrum (as
 ``gtgram`` FFT approximation and nnAudio's ``Gammatonegram`` do), with the magnitude
 response of an order-``n`` gammatone, ``|H(f)| = (1 + ((f - fc) / (1.019 ERB(fc)))**2)**(-n/2)``.
 
-Defaults follow the listener articles (Rothmann, 2018): 100 filters; see
-:func:`echoic_defaults` for the window, hop and low cutoff. ``backend="nnaudio"`` swaps
-in nnAudio's ``Gammatonegram`` (Ellis's filter shapes) with the same arguments.
+Defaults follow the listener articles (Rothmann, 2018) where their values are known
+here: 100 filters (and 8-step buffers downstream). The 25 ms window, 10 ms hop and
+100 Hz low cutoff of :func:`echoic_defaults` are the usual gammatonegram settings; check
+them against the article if you reproduce it exactly. ``backend="nnaudio"`` swaps in
+nnAudio's ``Gammatonegram`` (Ellis's filter shapes) with the same arguments.
 
 Notebook: 03_echoic_buffers.
 """
