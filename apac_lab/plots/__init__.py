@@ -2,6 +2,22 @@
 
 from apac_lab.plots.core import COLORSCALE, DIVERGING, FSDD_CREDIT, heatmap, style, to_numpy
 from apac_lab.plots.echoic import SAFE_COLORS, pca_2d, plot_embedding_2d, plot_spans, plot_views
+from apac_lab.plots.spectra import (
+    dct_basis_figure,
+    difference_figure,
+    filterbank_figure,
+    framing_figure,
+    mel_figure,
+    mel_hz_ticks,
+    mfcc_figure,
+    spectrogram_figure,
+    waveform_figure,
+    window_figure,
+)
 
-__all__ = ["COLORSCALE", "DIVERGING", "FSDD_CREDIT", "heatmap", "style", "to_numpy",
-           "SAFE_COLORS", "pca_2d", "plot_embedding_2d", "plot_spans", "plot_views"]
+__all__ = [
+    "COLORSCALE", "DIVERGING", "FSDD_CREDIT", "heatmap", "style", "to_numpy",
+    "dct_basis_figure", "difference_figure", "filterbank_figure", "framing_figure", "mel_figure", "mel_hz_ticks",
+    "mfcc_figure", "spectrogram_figure", "waveform_figure", "window_figure",
+    "SAFE_COLORS", "pca_2d", "plot_embedding_2d", "plot_spans", "plot_views",
+]
