@@ -1,5 +1,6 @@
 """Models: APAC (the dual-pathway classifier), its blocks, its five front-end modes, the
-MobileNetV2 / ResNet50 / VGG19 baselines, and one registry to build any of them."""
+MobileNetV2 / ResNet50 / VGG19 baselines, one registry to build any of them, and the
+listener autoencoder (notebook 03)."""
 
 from apac_lab.models.apac import APAC, APAC_STAGES
 from apac_lab.models.baselines import (
@@ -13,6 +14,7 @@ from apac_lab.models.blocks import (
 from apac_lab.models.frontend_modes import (
     MODES, TRAINABLE, APACFrontEnd, build_frontend, load_frontend_checkpoint, mel_to_mfcc, save_frontend_checkpoint,
 )
+from apac_lab.models.listener import EmbeddingClassifier, Listener
 from apac_lab.models.pretrain import pretrain_fsdd_frontend
 from apac_lab.models.registry import TinyCNN, build_model, count_parameters, list_models, register_model
 from apac_lab.models.strf_classifier import LAYERS, FreeSTRF, STRFClassifier
@@ -29,5 +31,7 @@ __all__ = [
     "load_imagenet_weights",
     # registry
     "TinyCNN", "build_model", "count_parameters", "list_models", "register_model",
+    # the listener (notebook 03)
+    "EmbeddingClassifier", "Listener",
 ]
 __all__ += ["LAYERS", "FreeSTRF", "STRFClassifier"]  # notebook 02: STRF classifiers

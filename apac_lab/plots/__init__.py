@@ -1,8 +1,10 @@
 """Figures (plotly): waveforms, spectrograms, filterbanks, filters, training curves."""
 
 from apac_lab.plots.core import COLORSCALE, DIVERGING, FSDD_CREDIT, heatmap, style, to_numpy
+from apac_lab.plots.echoic import SAFE_COLORS, pca_2d, plot_embedding_2d, plot_spans, plot_views
 from apac_lab.plots.gabor import (
-    MARKERS, compare_runs_figure, filter_bank_figure, gabor_kernel_figure, gabor_response_figure, kernel_axes, modulation_plane_figure,
+    MARKERS, compare_runs_figure, filter_bank_figure, gabor_kernel_figure, gabor_response_figure, kernel_axes,
+    modulation_plane_figure,
 )
 from apac_lab.plots.spectra import (
     dct_basis_figure,
@@ -21,8 +23,10 @@ __all__ = [
     "COLORSCALE", "DIVERGING", "FSDD_CREDIT", "heatmap", "style", "to_numpy",
     "dct_basis_figure", "difference_figure", "filterbank_figure", "framing_figure", "mel_figure", "mel_hz_ticks",
     "mfcc_figure", "spectrogram_figure", "waveform_figure", "window_figure",
+    "SAFE_COLORS", "pca_2d", "plot_embedding_2d", "plot_spans", "plot_views",
 ]
 __all__ += [
-    "MARKERS", "compare_runs_figure", "filter_bank_figure", "gabor_kernel_figure", "gabor_response_figure", "kernel_axes",
+    "MARKERS", "compare_runs_figure", "filter_bank_figure", "gabor_kernel_figure", "gabor_response_figure",
+    "kernel_axes",
     "modulation_plane_figure",
 ]
