@@ -9,6 +9,9 @@ import torch.nn.functional as F
 import apac_lab.frontends.fftconv as fc
 from apac_lab.frontends import conv2d_same, next_fast_len
 
+# the reference F.conv2d(padding="same") warns about even kernel sizes (it pads a copy)
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")
+
 
 def _smooth(n: int) -> bool:
     for p in (2, 3, 5):
