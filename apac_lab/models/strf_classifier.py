@@ -9,8 +9,8 @@ isolates the parametrisation:
   free: ``2 * size_f * size_t`` numbers per filter (1998 for 9 x 111).
 
 Both give the magnitude ``sqrt(re^2 + im^2)`` of each pair ("energy" of a complex
-cell), then the same small CNN: log compression, batch norm, two conv blocks, global
-average pooling and a linear read-out.
+cell), then the same small CNN: log compression, batch norm, two conv blocks, average
+pooling to a coarse 4 x 4 time-frequency map and a linear read-out.
 
 Notebook: 02_gabor_filter_learning.
 """
@@ -83,6 +83,8 @@ class STRFClassifier(nn.Module):
         trainable (bool, default True): learn the STRF layer (False freezes it: a fixed
             Gabor bank, or fixed random kernels).
         channels (tuple[int, int], default (32, 64)): widths of the two conv blocks.
+        pool (tuple[int, int], default (4, 4)): (bands, frames) kept by the final average
+            pooling: a coarse map of where in frequency and time the patterns were.
         dropout (float, default 0.2): before the read-out.
         init (dict | None): initial Gabor parameters (``layer="gabor"`` only).
 
@@ -98,7 +100,7 @@ class STRFClassifier(nn.Module):
 
     def __init__(self, n_classes: int = 10, *, layer: str = "gabor", n_filters: int = 16,
                  kernel_size: tuple[int, int] = (9, 111), trainable: bool = True, channels: tuple[int, int] = (32, 64),
-                 dropout: float = 0.2, init: dict | None = None) -> None:
+                 pool: tuple[int, int] = (4, 4), dropout: float = 0.2, init: dict | None = None) -> None:
         super().__init__()
         if layer not in LAYERS:
             raise ValueError(f"layer must be one of {LAYERS}, got {layer!r}")
@@ -119,9 +121,9 @@ class STRFClassifier(nn.Module):
             nn.Conv2d(n_filters, c1, 3, padding=1, bias=False), nn.BatchNorm2d(c1), nn.ReLU(inplace=True),
             nn.MaxPool2d(2),
             nn.Conv2d(c1, c2, 3, padding=1, bias=False), nn.BatchNorm2d(c2), nn.ReLU(inplace=True),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout),
+            nn.AdaptiveAvgPool2d(pool), nn.Flatten(), nn.Dropout(dropout),
         )
-        self.head = nn.Linear(c2, n_classes)
+        self.head = nn.Linear(c2 * pool[0] * pool[1], n_classes)
 
     def strf_parameters(self) -> int:
         """Number of learnable numbers in the STRF layer (4 per Gabor filter, 2 kf kt per free pair)."""
