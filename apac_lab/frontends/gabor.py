@@ -123,7 +123,8 @@ def gabor_kernels(
     params = [_flat(v, shape) for v in (sigma_t, sigma_f, gamma, freq)]
     params.append(None if phase is None else _flat(phase, shape))
     real, imag = _GaborKernels.apply(*params, size_f, size_t, normalize, False)
-    real, imag = real.reshape(*shape, size_f, size_t), imag.reshape(*shape, size_f, size_t)
+    if len(shape) != 1:
+        real, imag = real.reshape(*shape, size_f, size_t), imag.reshape(*shape, size_f, size_t)
     return torch.complex(real, imag) if as_complex else (real, imag)
 
 
