@@ -32,12 +32,13 @@ import torch.nn.functional as F
 
 __all__ = ["conv2d_same", "next_fast_len", "fft_shape", "FFT_MIN_TAPS"]
 
-FFT_MIN_TAPS = 256
+FFT_MIN_TAPS = 160
 """``method="auto"`` uses the FFT when a kernel has at least this many taps (kf * kt).
 
 Measured with ``benchmarks/gabor_speed.py --crossover`` on a 2-core CPU (64 complex
-filters, batch of 8 log-mels of 64 x 101, forward and backward): the direct convolution
-wins up to 9 x 21 taps, the FFT from 9 x 31 on (3x faster at 9 x 111, 5x at 15 x 111)."""
+filters, batch of 8 log-mels of 64 x 101, forward and backward): the two are even
+around 9 x 15 taps; the FFT wins from 9 x 21 on (3x faster at 9 x 111, 5x at 15 x 111),
+the direct convolution below."""
 
 _CHUNK_BYTES = 1 << 20  # spectral planes processed at a time: about 1 MiB (fits in L2)
 
