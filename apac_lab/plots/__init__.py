@@ -1,5 +1,13 @@
 """Figures (plotly): waveforms, spectrograms, filterbanks, filters, training curves."""
 
 from apac_lab.plots.core import COLORSCALE, DIVERGING, FSDD_CREDIT, heatmap, style, to_numpy
+from apac_lab.plots.mst import (
+    band_error_figure, filters_figure, loss_curves_figure, prediction_vs_target_figure, probe_errors_figure,
+    results_figure,
+)
 
-__all__ = ["COLORSCALE", "DIVERGING", "FSDD_CREDIT", "heatmap", "style", "to_numpy"]
+__all__ = [
+    "COLORSCALE", "DIVERGING", "FSDD_CREDIT", "heatmap", "style", "to_numpy",
+    "band_error_figure", "filters_figure", "loss_curves_figure", "prediction_vs_target_figure",
+    "probe_errors_figure", "results_figure",
+]
