@@ -193,3 +193,25 @@ def test_voting_bad_inputs():
         clip_accuracy(torch.rand(2, 2), torch.tensor([0, 0]), torch.tensor([0, 0]), method="mean")
     with pytest.raises(ValueError, match="different labels"):
         clip_accuracy(torch.rand(2, 2), torch.tensor([0, 1]), torch.tensor([0, 0]))
+
+
+# --- the experiment end to end on a tiny set ------------------------------------------------------------------
+
+
+def test_the_experiment_runs_end_to_end_on_a_tiny_set():
+    from apac_lab.models import MSTSettings, format_results, run_comparison
+
+    s = MSTSettings.quick(dataset="synthetic", per_class=2, test_per_class=1, clip_seconds=1.0, mst_epochs=1,
+                          clf_epochs=1, finetune_epochs=1, hidden=8, clf_batch=16)
+    r = run_comparison(s)
+    assert [row["config"] for row in r["rows"]] == ["a", "b", "c", "d"]
+    for row in r["rows"]:
+        assert 0.0 <= row["majority"] <= 1.0 and 0.0 <= row["probability"] <= 1.0 and row["epochs"] >= 1
+    # (c) kept the learned layers exactly; (d) trained them further
+    mst = r["mst"].state_dict()
+    c_front, d_front = r["models"]["c"].frontend.state_dict(), r["models"]["d"].frontend.state_dict()
+    assert all(torch.equal(c_front[k], v) for k, v in mst.items())
+    assert not torch.equal(d_front["conv1.weight"], mst["conv1.weight"])
+    assert r["rows"][0]["trainable"] == r["rows"][2]["trainable"] < r["rows"][1]["trainable"]
+    table = format_results(r)
+    assert "(c) raw, learned MST layers frozen" in table and "paper" in table
