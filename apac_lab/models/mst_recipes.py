@@ -196,13 +196,29 @@ def clip_scores(model: torch.nn.Module, segments: SegmentDataset, settings: MSTS
     }
 
 
-def run_comparison(settings: MSTSettings, *, configs: tuple[str, ...] = ("a", "b", "c", "d")) -> dict:
+def run_comparison(
+    settings: MSTSettings,
+    *,
+    configs: tuple[str, ...] = ("a", "b", "c", "d"),
+    segments: dict[str, SegmentDataset] | None = None,
+    mst: MSTmodel | None = None,
+    target: MSTTarget | None = None,
+    mst_history: list[dict] | None = None,
+) -> dict:
     """The whole experiment. Returns ``{"settings", "segments", "mst", "target", "mst_history",
-    "models", "histories", "rows"}``; ``rows`` feed :func:`format_results`."""
-    segs = load_segments(settings)
-    t0 = time.perf_counter()
-    mst, target, mst_hist = train_mst(segs, settings)
-    mst_seconds = time.perf_counter() - t0
+    "models", "histories", "rows"}``; ``rows`` feed :func:`format_results`.
+
+    Pass ``segments`` (from :func:`load_segments`) and a trained ``mst`` with its fitted
+    ``target`` (from :func:`train_mst`) to reuse them instead of starting over.
+    """
+    segs = segments if segments is not None else load_segments(settings)
+    mst_seconds = None
+    if mst is None:
+        t0 = time.perf_counter()
+        mst, target, mst_history = train_mst(segs, settings, target=target)
+        mst_seconds = time.perf_counter() - t0
+    elif target is None:
+        raise ValueError("a trained mst needs the target it was trained on: pass target=")
     models, histories, rows = {}, {}, []
     for cfg in configs:
         t0 = time.perf_counter()
@@ -213,7 +229,7 @@ def run_comparison(settings: MSTSettings, *, configs: tuple[str, ...] = ("a", "b
         trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
         rows.append({"config": cfg, "name": PICZAK_CONFIGS[cfg]["name"], "epochs": len(hist),
                      "trainable": trainable, "seconds": seconds, **scores, "paper": PICZAK_CONFIGS[cfg]["paper"]})
-    return {"settings": settings, "segments": segs, "mst": mst, "target": target, "mst_history": mst_hist,
+    return {"settings": settings, "segments": segs, "mst": mst, "target": target, "mst_history": mst_history or [],
             "mst_seconds": mst_seconds, "models": models, "histories": histories, "rows": rows}
 
 
@@ -221,13 +237,13 @@ def format_results(result: dict) -> str:
     """A plain-text table of :func:`run_comparison`'s results beside the paper's claims."""
     s, segs, rows = result["settings"], result["segments"], result["rows"]
     mh = result["mst_history"]
-    best = min(h.get("val_loss", h["train_loss"]) for h in mh)
+    best = min((h.get("val_loss", h["train_loss"]) for h in mh), default=float("nan"))
     lines = [
         f"dataset {s.dataset} ({segs['train'].name.split('/')[0]}), {s.frames}-frame segments at 22050 Hz; "
         f"segments train/val/test {len(segs['train'])}/{len(segs['validation'])}/{len(segs['test'])} "
         f"from {segs['train'].num_clips}/{segs['validation'].num_clips}/{segs['test'].num_clips} clips",
-        f"MSTmodel: {len(mh)} epochs, best validation MSE {best:.4f} (target scaled to [-1, 1]), "
-        f"{result.get('mst_seconds', float('nan')):.1f} s",
+        f"MSTmodel: {len(mh)} epochs, best validation MSE {best:.4f} (target scaled to [-1, 1])"
+        + (f", {result['mst_seconds']:.1f} s" if result.get("mst_seconds") is not None else " (trained earlier)"),
         "",
         f"{'configuration':44s} {'epochs':>6s} {'trainable':>10s} {'segment':>8s} {'majority':>9s} {'prob.':>7s} {'s':>6s}  paper",
     ]
