@@ -177,6 +177,14 @@ def test_power_to_db_floors_each_spectrogram_on_its_own():
         power_to_db(loud, top_db=-1)
 
 
+def test_target_stays_float32_under_mixed_precision():
+    x = torch.randn(1, 20480)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = LogMelDB()(x)
+    assert y.dtype == torch.float32
+    torch.testing.assert_close(y, LogMelDB()(x))
+
+
 def test_normaliser_maps_training_data_onto_minus_one_one():
     seg = SegmentDataset(_clips(6), frames=21)
     target = MSTTarget().fit(seg)

@@ -86,7 +86,9 @@ class LogMelDB(nn.Module):
         )
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        return power_to_db(self.mel(waveform), top_db=self.top_db)
+        # float32 even under mixed precision: a full-scale tone's power (~1e5) overflows float16
+        with torch.autocast(device_type=waveform.device.type, enabled=False):
+            return power_to_db(self.mel(waveform.float()), top_db=self.top_db)
 
 
 class RangeNormalizer(nn.Module):
