@@ -30,7 +30,7 @@ from apac_lab.models.mst import MSTmodel
 from apac_lab.models.mst_targets import MST_DEFAULTS, MSTTarget, MSTTargetDataset
 from apac_lab.models.piczak import PICZAK_CONFIGS, PiczakCNN, build_piczak, finetune_from
 from apac_lab.models.voting import clip_accuracy
-from apac_lab.utils import is_quick, seed_everything
+from apac_lab.utils import get_device, is_quick, seed_everything
 
 __all__ = [
     "MSTSettings", "load_segments", "train_mst", "train_classifier", "clip_scores", "run_comparison",
@@ -92,7 +92,7 @@ class MSTSettings:
     def quick(cls, **overrides) -> "MSTSettings":
         """A small run on FSDD (synthetic words offline): 41-frame segments, few epochs, small dense layers."""
         base = cls(dataset="fsdd", frames=41, clip_seconds=1.5, per_class=12, test_per_class=6, mst_epochs=8,
-                   mst_patience=4, mst_lr=1e-3, mst_batch=16, clf_epochs=12, clf_batch=8, finetune_epochs=4,
+                   mst_patience=4, mst_lr=2e-3, mst_batch=8, clf_epochs=12, clf_batch=8, finetune_epochs=4,
                    hidden=256, progress=False)
         return replace(base, **overrides)
 
@@ -186,6 +186,7 @@ def clip_scores(model: torch.nn.Module, segments: SegmentDataset, settings: MSTS
     from apac_lab.train import TrainConfig, evaluate
 
     cfg = TrainConfig(batch_size=64, progress=bool(settings and settings.progress))
+    model.to(get_device(cfg.device))  # evaluate() runs the model where it is and sends batches to the device
     result = evaluate(model, segments, cfg)
     probs = result["probabilities"]
     return {

@@ -160,7 +160,7 @@ def build_piczak(
         config (str): ``"a"`` (needs a fitted ``target``), ``"b"``, ``"c"`` (needs a trained ``mst``).
             For ``"d"`` train (c), then call :func:`finetune_from` on it.
         n_classes (int): output classes.
-        target (MSTTarget | None): configuration (a)'s front-end (fitted on the training data).
+        target (MSTTarget | None): configuration (a)'s front-end (fitted on the training data); COPIED.
         mst (MSTmodel | None): the learned MSTmodel for (c); it is COPIED, the original is untouched.
         frames (int, default 101): frames per segment.
         hidden (int, default 5000): dense units.
@@ -173,7 +173,7 @@ def build_piczak(
     if config == "a":
         if target is None or not bool(target.normalizer.fitted):
             raise ValueError("configuration 'a' needs target=MSTTarget(...).fit(training_segments)")
-        frontend = target
+        frontend = copy.deepcopy(target)  # the model may move to another device; the caller's target stays
     elif config == "b":
         frontend = MSTmodel(n_mels=n_mels, dropout=0.5)
     elif config == "c":

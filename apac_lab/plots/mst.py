@@ -140,16 +140,20 @@ def probe_errors_figure(errors: Mapping[str, float], *, reference: float | None 
 
 
 def loss_curves_figure(curves: Mapping[str, Sequence[float]], *, title: str = "Training curves",
-                       y_title: str = "Loss") -> go.Figure:
+                       y_title: str = "Loss", start: Mapping[str, int] | None = None) -> go.Figure:
     """One line per named curve (e.g. ``{"train": [...], "validation": [...]}``), against epoch.
 
-    >>> len(loss_curves_figure({"train": [1, 0.5], "validation": [1.1, 0.7]}).data)
-    2
+    ``start`` shifts a curve to begin after that many epochs (fine-tuning continues a run).
+
+    >>> fig = loss_curves_figure({"train": [1, 0.5], "tuned": [0.4]}, start={"tuned": 2})
+    >>> list(fig.data[1].x)
+    [3]
     """
     fig = go.Figure()
     for name, ys in curves.items():
         ys = [float(v) for v in ys]
-        fig.add_trace(go.Scatter(x=list(range(1, len(ys) + 1)), y=ys, mode="lines+markers", name=name))
+        first = 1 + (start or {}).get(name, 0)
+        fig.add_trace(go.Scatter(x=list(range(first, first + len(ys))), y=ys, mode="lines+markers", name=name))
     return style(fig, title=title, x_title="Epoch", y_title=y_title)
 
 
