@@ -164,13 +164,15 @@ class SegmentDataset(Dataset):
             raise ValueError("need at least 2 clips to split")
         order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
         k = min(n - 1, max(1, round(fraction * n)))
-        return self.subset_clips(sorted(order[k:])), self.subset_clips(sorted(order[:k]))
+        return (self.subset_clips(sorted(order[k:])),
+                self.subset_clips(sorted(order[:k]), name=self.name.replace("/segments", "/held-out/segments")))
 
-    def subset_clips(self, clip_indices: Sequence[int]) -> "SegmentDataset":
+    def subset_clips(self, clip_indices: Sequence[int], *, name: str | None = None) -> "SegmentDataset":
         """A new dataset holding only the given clips (renumbered 0..len-1 in that order)."""
         clip_indices = list(clip_indices)
         new = object.__new__(SegmentDataset)
         new.__dict__.update(self.__dict__)
+        new.name = name or self.name
         new.waves = self.waves[clip_indices]
         new.clip_labels = self.clip_labels[clip_indices]
         keep = {c: i for i, c in enumerate(clip_indices)}
