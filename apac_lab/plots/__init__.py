@@ -5,9 +5,23 @@ from apac_lab.plots.mst import (
     band_error_figure, filters_figure, loss_curves_figure, prediction_vs_target_figure, probe_errors_figure,
     results_figure,
 )
+from apac_lab.plots.spectra import (
+    dct_basis_figure,
+    difference_figure,
+    filterbank_figure,
+    framing_figure,
+    mel_figure,
+    mel_hz_ticks,
+    mfcc_figure,
+    spectrogram_figure,
+    waveform_figure,
+    window_figure,
+)
 
 __all__ = [
     "COLORSCALE", "DIVERGING", "FSDD_CREDIT", "heatmap", "style", "to_numpy",
     "band_error_figure", "filters_figure", "loss_curves_figure", "prediction_vs_target_figure",
     "probe_errors_figure", "results_figure",
+    "dct_basis_figure", "difference_figure", "filterbank_figure", "framing_figure", "mel_figure", "mel_hz_ticks",
+    "mfcc_figure", "spectrogram_figure", "waveform_figure", "window_figure",
 ]
