@@ -16,13 +16,16 @@ _spec.loader.exec_module(sol)
 
 def test_every_exercise_has_a_solution():
     ids = {k for k in checkers() if k.startswith("04.")}
-    assert ids == {"04.frames", "04.probability_vote", "04.freeze"}
+    assert ids == {"04.offset", "04.probability_vote", "04.freeze"}
 
 
-def test_frames():
-    assert check("04.frames", sol.solve_frames(), quiet=True)
-    assert not check("04.frames", 33075 // 512, quiet=True)  # forgot the frame centred on sample 0
-    assert not check("04.frames", None, quiet=True)
+def test_offset(capsys):
+    assert sol.solve_offset() == 256
+    assert check("04.offset", sol.solve_offset(), quiet=True)
+    assert not check("04.offset", -256, quiet=False)
+    assert "direction" in capsys.readouterr().out
+    assert not check("04.offset", 512, quiet=True)
+    assert not check("04.offset", None, quiet=True)
 
 
 def test_probability_vote():

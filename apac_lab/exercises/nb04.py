@@ -1,6 +1,6 @@
 """Exercise checks for notebook 04_learning_the_mel_mstmodel.
 
-- ``04.frames``: how many frames the MSTmodel (and the log-mel target) give for a clip.
+- ``04.offset``: how far TensorFlow "SAME" padding shifts the MSTmodel's frames from the target's.
 - ``04.probability_vote``: a function that labels each clip by its segments' mean probability.
 - ``04.freeze``: a function that freezes a classifier's MST front-end for configuration (c).
 """
@@ -14,11 +14,15 @@ from apac_lab.exercises import register
 __all__: list[str] = []
 
 
-@register("04.frames")
-def _frames(answer) -> tuple[bool, str]:
-    ok = int(answer) == 33075 // 512 + 1 and float(answer) == int(answer)
-    return ok, ("centred frames: one every hop, the first centred on sample 0, so "
-                "samples // hop_length + 1 (and not samples / hop_length)")
+@register("04.offset")
+def _offset(answer) -> tuple[bool, str]:
+    value = float(answer)
+    if value == -256:
+        return False, "right size, wrong direction: the SAME frames are centred LATER than the target's"
+    if value in (512, 1024):
+        return False, "that is a whole hop or window; compare the first frame centres of both paddings"
+    return value == 256, ("compare mst_frame_centers(51200, padding='same') with mst_frame_centers(51200): "
+                          "SAME pads (frames - 1) * hop + n_fft - samples samples, half of them on the left")
 
 
 _CASES = [

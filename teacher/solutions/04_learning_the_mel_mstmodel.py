@@ -5,9 +5,13 @@ from __future__ import annotations
 import torch
 
 
-def solve_frames() -> int:
-    """Frames of a 1.5 s clip at 22,050 Hz (33,075 samples), hop 512, centred frames."""
-    return 33075 // 512 + 1
+def solve_offset() -> int:
+    """Samples by which TensorFlow SAME frames sit later than centred (STFT) frames, for 51,200 samples."""
+    from apac_lab.models import mst_frame_centers
+
+    same = mst_frame_centers(51200, padding="same")
+    centre = mst_frame_centers(51200)[: len(same)]
+    return int((same - centre).unique().item())
 
 
 def solve_probability_vote():
