@@ -128,6 +128,12 @@ def test_frozen_model_keeps_parameters_and_batchnorm_statistics():
     assert m.trainable and m.bn1.training and all(p.requires_grad for p in m.parameters())
 
 
+def test_freezing_a_container_freezes_the_batchnorm_inside():
+    outer = nn.Sequential(MSTmodel())
+    set_trainable(outer, False).train()
+    assert not outer[0].trainable and not outer[0].bn2.training
+
+
 def test_trainable_flag_in_constructor():
     assert not MSTmodel(trainable=False).trainable
 

@@ -97,9 +97,10 @@ def set_trainable(module: nn.Module, trainable: bool) -> nn.Module:
     """
     for p in module.parameters():
         p.requires_grad_(trainable)
-    if isinstance(module, MSTmodel):
-        module._frozen = not trainable
-        module.train(module.training)
+    for m in module.modules():  # the module itself, or MSTmodels inside it
+        if isinstance(m, MSTmodel):
+            m._frozen = not trainable
+            m.train(m.training)
     return module
 
 
