@@ -1,6 +1,7 @@
 """Figures (plotly): waveforms, spectrograms, filterbanks, filters, training curves."""
 
 from apac_lab.plots.core import COLORSCALE, DIVERGING, FSDD_CREDIT, heatmap, style, to_numpy
+from apac_lab.plots.echoic import SAFE_COLORS, pca_2d, plot_embedding_2d, plot_spans, plot_views
 from apac_lab.plots.mst import (
     band_error_figure, filters_figure, loss_curves_figure, prediction_vs_target_figure, probe_errors_figure,
     results_figure,
@@ -24,4 +25,5 @@ __all__ = [
     "probe_errors_figure", "results_figure",
     "dct_basis_figure", "difference_figure", "filterbank_figure", "framing_figure", "mel_figure", "mel_hz_ticks",
     "mfcc_figure", "spectrogram_figure", "waveform_figure", "window_figure",
+    "SAFE_COLORS", "pca_2d", "plot_embedding_2d", "plot_spans", "plot_views",
 ]

@@ -1,0 +1,104 @@
+"""An oscilloscope of memory: play and scrub through what the echoic buffers hold.
+
+A recording is streamed hop by hop (:func:`apac_lab.frontends.stream_snapshots`); a Play
+button and a slider move through time, and two heatmaps show, at that moment, the ring
+buffer (the last few seconds, frame by frame) and the dilated buffer (the same past in
+8 frames, coarser the further back).
+
+Notebook: 03_echoic_buffers.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+import torch
+from plotly.subplots import make_subplots
+import plotly.graph_objects as go
+
+from apac_lab.frontends.streaming import EchoicStream, stream_snapshots
+from apac_lab.plots.core import COLORSCALE, style
+from apac_lab.widgets.core import LiveFigure
+
+__all__ = ["EchoicScope", "echoic_scope"]
+
+
+def _db(power: np.ndarray, ref: float, top_db: float) -> np.ndarray:
+    return np.maximum(10 * np.log10(np.maximum(power, 1e-30) / ref), -top_db)
+
+
+class EchoicScope:
+    """Play-and-scrub view of a stream's ring and dilated buffers.
+
+    Args:
+        waveform (Tensor): ``(samples,)``, one recording.
+        stream (EchoicStream | None, default None): how to stream it; None is
+            ``EchoicStream(sample_rate=sample_rate)`` (100 filters, 10 ms hop, 2.56 s ring).
+        sample_rate (int, default 8000): Hz, when ``stream`` is None.
+        every (int, default 2): frames between snapshots (the slider's step in frames).
+        top_db (float, default 60.0): dB range shown below the loudest value.
+        credit (str | None, default None): a credit line (e.g. ``FSDD_CREDIT``).
+        backend (str | None, default None): :class:`LiveFigure`'s backend.
+
+    ``widget`` is the layout to display; ``show(i)`` draws snapshot ``i`` (what the slider does).
+
+    >>> scope = EchoicScope(torch.randn(4000), backend="output")
+    >>> scope.slider.value = 5; scope.live.figure.layout.title.text.startswith("Echoic memory at 0.")
+    True
+    """
+
+    def __init__(self, waveform: torch.Tensor, *, stream: EchoicStream | None = None, sample_rate: int = 8000,
+                 every: int = 2, top_db: float = 60.0, credit: str | None = None, backend: str | None = None) -> None:
+        stream = stream if stream is not None else EchoicStream(sample_rate=sample_rate)
+        snaps = stream_snapshots(waveform.detach().float().reshape(-1).cpu(), stream, every=every)
+        ref = float(snaps["ring"].max().clamp_min(1e-30))
+        self.ring_db = _db(snaps["ring"].numpy(), ref, top_db)
+        self.views_db = _db(snaps["views"].numpy(), ref, top_db)
+        self.frames = snaps["frame"].numpy()
+        self.hop_s = snaps["hop_s"]
+        self.win_s = stream.win / stream.sample_rate
+        freqs = stream.gammatone.center_freqs.cpu().numpy()
+        history = self.ring_db.shape[1]
+        ring_t = (np.arange(history) - (history - 1)) * self.hop_s
+        starts, widths = stream.dilated.starts[::-1], stream.dilated.widths[::-1]
+        ms = lambda lag: f"{-lag * self.hop_s * 1000:.0f}" if lag else "0"  # noqa: E731
+        step_labels = [ms(a) if w == 1 else f"{ms(a + w - 1)}…{ms(a)}" for a, w in zip(starts, widths)]
+        fig = make_subplots(rows=1, cols=2, column_widths=[0.72, 0.28], horizontal_spacing=0.08,
+                            subplot_titles=(f"Ring buffer: last {history} frames, one per {self.hop_s * 1000:g} ms",
+                                            f"Dilated buffer: {len(starts)} frames"))
+        common = dict(y=freqs, colorscale=COLORSCALE, zmin=-top_db, zmax=0)
+        fig.add_trace(go.Heatmap(z=self.ring_db[0].T, x=ring_t, colorbar=dict(title="dB re max"), **common), 1, 1)
+        fig.add_trace(go.Heatmap(z=self.views_db[0].T, x=step_labels, showscale=False, **common), 1, 2)
+        style(fig, title=self._title(0), x_title="Time before now (s)", y_title="Gammatone centre frequency (Hz)",
+              height=380, credit=credit)
+        fig.update_yaxes(type="log")
+        fig.update_xaxes(title_text="Span before now (ms)", row=1, col=2)
+        self.live = LiveFigure(fig, backend=backend)
+        n = len(self.frames)
+        self.play = W.Play(value=0, min=0, max=n - 1, step=1, interval=max(40, int(1000 * self.hop_s * every)),
+                           description="Play")
+        self.slider = W.IntSlider(value=0, min=0, max=n - 1, step=1, description="Snapshot",
+                                  continuous_update=True, layout=W.Layout(width="420px"))
+        W.jslink((self.play, "value"), (self.slider, "value"))
+        self.slider.observe(lambda change: self.show(change["new"]), names="value")
+        self.widget = W.VBox([W.HBox([self.play, self.slider]), self.live.widget])
+
+    def _title(self, i: int) -> str:
+        t = self.frames[i] * self.hop_s + self.win_s
+        return f"Echoic memory at {t:.2f} s into the recording"
+
+    def show(self, i: int) -> None:
+        """Draw snapshot ``i``: both heatmaps and the title."""
+        i = int(np.clip(i, 0, len(self.frames) - 1))
+
+        def update(fig):
+            fig.data[0].z = self.ring_db[i].T
+            fig.data[1].z = self.views_db[i].T
+            fig.layout.title.text = self._title(i)
+
+        self.live.update(update)
+
+
+def echoic_scope(waveform: torch.Tensor, **kwargs) -> W.VBox:
+    """Build an :class:`EchoicScope` and return its widget (arguments as the class)."""
+    return EchoicScope(waveform, **kwargs).widget
