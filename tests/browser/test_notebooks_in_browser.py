@@ -187,6 +187,13 @@ def lab(repo_digest):
     server.close()
 
 
+def _is_local(url: str) -> bool:
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    return parsed.scheme in ("data", "blob", "about") or parsed.hostname in ("127.0.0.1", "localhost")
+
+
 @pytest.fixture(scope="module")
 def browser_context():
     profile = tempfile.mkdtemp(prefix="apac-lab-chromium-")  # a new, empty --user-data-dir
@@ -195,6 +202,8 @@ def browser_context():
             profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
             viewport={"width": 1400, "height": 1000},
         )
+        # No test may use the internet: only the local JupyterLab is reachable (badges stay blank).
+        context.route("**/*", lambda route: route.continue_() if _is_local(route.request.url) else route.abort())
         yield context
         context.close()
     shutil.rmtree(profile, ignore_errors=True)
