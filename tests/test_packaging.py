@@ -38,3 +38,15 @@ def test_pyproject_ranges_stay_loose_for_colab():
     assert not any("==" in d for d in deps), "pins belong in requirements.txt, not pyproject"
     names = {re.split(r"[<>=!~ ]", d)[0].lower() for d in deps}
     assert "nnaudio" not in names, "nnAudio is optional so that Colab's install cell adds it"
+
+
+def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one():
+    readme = (REPO / "README.md").read_text()
+    setup = readme.split("## Set up", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", setup, flags=re.S)
+    commands = [line.split("#")[0].strip() for b in blocks for line in b.splitlines() if line.split("#")[0].strip()]
+    assert commands == ["make lab", "make test"]
+    makefile = (REPO / "Makefile").read_text()
+    assert re.search(r"^lab:.*install", makefile, flags=re.M) and "jupyter lab --notebook-dir=notebooks" in makefile
+    assert re.search(r"^test:.*install", makefile, flags=re.M)
+    assert "make test" in (REPO / ".ci" / "run").read_text()

@@ -22,11 +22,15 @@ __all__ = ["FSDD_CLASSES", "FSDD_SAMPLE_RATE", "FSDD_ARCHIVE", "find_fsdd_record
 
 FSDD_CLASSES = [str(d) for d in range(10)]
 FSDD_SAMPLE_RATE = 8000
-#: The pinned public release: (url, sha256, folder inside the archive).
+#: The pinned public release (GitHub's tarball of tag v1.0.9: 2,500 recordings, 5 speakers).
+#: Its SHA-256 is the one TensorFlow Datasets pins for ``spoken_digit``
+#: (tensorflow_datasets/audio/spoken_digit/checksums.tsv, 11,975,353 bytes).
 FSDD_ARCHIVE = {
-    "url": "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.10.tar.gz",
-    "sha256": None,  # filled in by apac_lab.data.download's table; see DOWNLOADS there
-    "folder": "free-spoken-digit-dataset-1.0.10",
+    "url": "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.9.tar.gz",
+    "sha256": "8bc44cde129d505cbbb6b365c09f80c663f2aa77578afc634e6141a2f87100c0",
+    "size": 11_975_353,
+    "filename": "free-spoken-digit-dataset-1.0.9.tar.gz",
+    "folder": "free-spoken-digit-dataset-1.0.9",
 }
 _NAME = re.compile(r"^(?P<digit>\d)_(?P<speaker>[^_]+)_(?P<index>\d+)\.wav$", re.IGNORECASE)
 _HOW_TO_GET = (
@@ -78,7 +82,7 @@ def load_fsdd(
     *,
     split: str = "train",
     holdout_speakers: Sequence[str] | None = None,
-    sample_rate: int = FSDD_SAMPLE_RATE,
+    sample_rate: int | None = FSDD_SAMPLE_RATE,
     num_samples: int | None = None,
 ) -> ClipDataset:
     """Load FSDD from ``root``.
@@ -98,7 +102,14 @@ def load_fsdd(
     Raises:
         DatasetNotFoundError: no data at ``root``.
         SplitError: unknown split, or a held-out speaker that is not in the data.
+
+    >>> import pathlib, tempfile, numpy as np, soundfile as sf
+    >>> rec = pathlib.Path(tempfile.mkdtemp()) / "recordings"; rec.mkdir()
+    >>> for i in (0, 7): sf.write(rec / f"3_kim_{i}.wav", np.zeros(400, "float32"), 8000)
+    >>> ds = load_fsdd(rec.parent, split="test"); len(ds), ds.speakers, ds[0]
+    (1, ['kim'], (tensor([0., 0., 0.,  ..., 0., 0., 0.]), 3))
     """
+    sample_rate = sample_rate or FSDD_SAMPLE_RATE
     if split not in ("train", "test", "all"):
         raise SplitError(f"FSDD: unknown split {split!r}; use 'train', 'test' or 'all'.")
     clips = fsdd_clips(root)

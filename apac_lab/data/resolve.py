@@ -1,10 +1,13 @@
 """One rule for finding data, used by every notebook and the CLI.
 
-1. If the data is found (the ``root`` argument, else ``$APAC_LAB_DATA/<name>``, else
-   the user cache ``~/.cache/apac_lab/<name>``), use it.
-2. Otherwise download it into the cache, where downloading is allowed.
-3. Otherwise (``APAC_LAB_OFFLINE=1``, or the download failed), fall back to the
-   synthetic set, with a visible notice saying so.
+1. If the data is found (the ``root`` argument, else ``$APAC_LAB_DATA/<folder>``, else
+   the user cache ``$APAC_LAB_CACHE/<folder>``, by default ``~/.cache/apac_lab/<folder>``;
+   ``<folder>`` is e.g. ``fsdd``, ``speechcommands``, ``esc50``), use it.
+2. Otherwise download it into the cache, where downloading is allowed (the pinned archives
+   of :mod:`apac_lab.data.download`; ``APAC_LAB_MIRROR`` serves them from elsewhere).
+3. Otherwise (``APAC_LAB_OFFLINE=1``, ``download=False``, or the download failed), fall
+   back to the synthetic stand-in, with a visible notice (printed, and a
+   :class:`SyntheticFallbackWarning`) saying so.
 
 An explicit ``root`` that holds no data is an error (with the way to get the data),
 unless ``download=True`` asks for the data to be downloaded into it.
@@ -17,10 +20,12 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Callable
+from typing import Sequence
 
-from apac_lab.data.base import ClipDataset, DatasetNotFoundError
-from apac_lab.data.fsdd import FSDD_CLASSES, load_fsdd
+from apac_lab.data.base import ClipDataset
+from apac_lab.data.esc50 import ESC50_SAMPLE_RATE, esc50_synthetic, load_esc50
+from apac_lab.data.fsdd import FSDD_CLASSES, FSDD_SAMPLE_RATE, load_fsdd
+from apac_lab.data.speechcommands import SPEECHCOMMANDS_SAMPLE_RATE, load_speechcommands, speechcommands_synthetic
 from apac_lab.data.synthetic import load_synthetic
 
 __all__ = ["DATASETS", "SyntheticFallbackWarning", "data_home", "is_offline", "load_dataset", "dataset_root"]
@@ -42,33 +47,81 @@ def data_home() -> Path:
     return Path(os.environ.get("APAC_LAB_CACHE", Path.home() / ".cache" / "apac_lab")).expanduser()
 
 
-def _fsdd_synthetic(split: str, sample_rate: int | None, num_samples: int | None, **_: object) -> ClipDataset:
-    return load_synthetic(split=split, classes=FSDD_CLASSES, sample_rate=sample_rate or 8000, num_samples=num_samples)
+def _fsdd_synthetic(
+    split: str = "train",
+    sample_rate: int | None = None,
+    num_samples: int | None = None,
+    *,
+    holdout_speakers: Sequence[str] | None = None,
+    **_: object,
+) -> ClipDataset:
+    """FSDD's stand-in: digits "0".."9" by 5 synthetic speakers, 8 kHz, 1 s.
+
+    Real speaker names mean nothing here: holding out k named speakers holds out the
+    first k synthetic ones (``spk0``...), so a speaker-wise split stays speaker-wise.
+    """
+    held = None
+    if holdout_speakers is not None:
+        names = [str(s) for s in holdout_speakers]
+        synthetic = [f"spk{i}" for i in range(5)]
+        held = names if set(names) <= set(synthetic) else synthetic[: max(1, min(len(names), 4))]
+        if held != names:
+            print(f"[apac_lab] synthetic FSDD: holding out synthetic speakers {held} in place of {names}.")
+    rate = sample_rate or FSDD_SAMPLE_RATE
+    return load_synthetic(split=split, classes=FSDD_CLASSES, holdout_speakers=held, sample_rate=rate,
+                          num_samples=num_samples or rate, name="synthetic-fsdd")
 
 
-# name -> (loader(root, split=..., sample_rate=..., num_samples=..., **kw), synthetic fallback, defaults)
-DATASETS: dict[str, dict[str, Callable | dict]] = {
-    "fsdd": {"load": load_fsdd, "synthetic": _fsdd_synthetic, "defaults": {"sample_rate": 8000}},
-    "synthetic": {"load": None, "synthetic": None, "defaults": {"sample_rate": 8000}},
+#: name -> {"load": loader(root, split=, sample_rate=, num_samples=, **kw),
+#:          "synthetic": the offline stand-in (same arguments, no root),
+#:          "defaults": {"sample_rate": Hz}, "folders": names tried under $APAC_LAB_DATA and the cache}
+DATASETS: dict[str, dict] = {
+    "fsdd": {
+        "load": load_fsdd, "synthetic": _fsdd_synthetic, "defaults": {"sample_rate": FSDD_SAMPLE_RATE},
+        "folders": ["fsdd", "free-spoken-digit-dataset"],
+    },
+    "speechcommands": {
+        "load": load_speechcommands, "synthetic": speechcommands_synthetic,
+        "defaults": {"sample_rate": SPEECHCOMMANDS_SAMPLE_RATE},
+        "folders": ["speechcommands", "speech_commands", "SpeechCommands", "speech_commands_v0.02"],
+    },
+    "esc50": {
+        "load": load_esc50, "synthetic": esc50_synthetic, "defaults": {"sample_rate": ESC50_SAMPLE_RATE},
+        "folders": ["esc50", "ESC-50", "ESC-50-master"],
+    },
+    "synthetic": {"load": None, "synthetic": None, "defaults": {"sample_rate": 8000}, "folders": []},
 }
 
 
 def _check_name(name: str) -> str:
-    key = name.lower().replace("-", "").replace("_", "")
+    key = str(name).lower().replace("-", "").replace("_", "")
     if key not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}.")
     return key
 
 
+def _has_content(folder: Path) -> bool:
+    return folder.is_dir() and any(not p.name.startswith(".apac_lab-tmp-") for p in folder.iterdir())
+
+
 def dataset_root(name: str, root: str | Path | None = None) -> Path | None:
-    """Where ``name``'s data is, by the rule above, or None if it is nowhere yet."""
-    name = _check_name(name)
+    """Where ``name``'s data is, by the rule above, or None if it is nowhere yet.
+
+    An explicit ``root`` is returned as given. Otherwise the first non-empty folder among
+    ``$APAC_LAB_DATA/<folder>`` and ``<cache>/<folder>``, for the dataset's folder names
+    (e.g. ``fsdd``).
+
+    >>> dataset_root("fsdd", "/data/fsdd")
+    PosixPath('/data/fsdd')
+    """
+    key = _check_name(name)
     if root is not None:
         return Path(root).expanduser()
-    env = os.environ.get("APAC_LAB_DATA")
+    env = os.environ.get("APAC_LAB_DATA", "").strip()
     for base in ([Path(env).expanduser()] if env else []) + [data_home()]:
-        if (base / name).exists():
-            return base / name
+        for folder in DATASETS[key]["folders"]:
+            if _has_content(base / folder):
+                return base / folder
     return None
 
 
@@ -112,31 +165,32 @@ def load_dataset(
     load = spec["load"]
     explicit = root is not None
     where = dataset_root(key, root)
-    if where is not None and where.exists() and not (explicit and download and not any(where.iterdir())):
+    if where is not None and where.exists() and not (explicit and download and not _has_content(where)):
         ds = load(where, split=split, sample_rate=sample_rate, num_samples=num_samples, **kwargs)
         if verbose:
             print(f"[apac_lab] {key}: {len(ds)} clips ({split}) from {where}")
         return ds
-    allowed = (not is_offline()) if download is None else download
+    allowed = (not is_offline()) if download is None else bool(download)
     if explicit and not allowed:
         load(where, split=split, sample_rate=sample_rate, num_samples=num_samples, **kwargs)  # raises with how-to
-    reason = "downloads are off (APAC_LAB_OFFLINE=1)"
+    reason = "downloads are off (APAC_LAB_OFFLINE=1)" if download is None else "download=False"
     if allowed:
         from apac_lab.data.download import download_dataset
 
-        target = where if explicit else data_home() / key
+        target = where if explicit else data_home() / spec["folders"][0]
         try:
-            download_dataset(key, target)
-            return load_dataset(key, split, root=target, download=False, sample_rate=sample_rate,
-                                num_samples=num_samples, verbose=verbose, **kwargs)
-        except (OSError, DatasetNotFoundError) as exc:
+            download_dataset(key, target, progress=verbose)
+        except OSError as exc:
             if explicit:
                 raise
             reason = f"the download failed ({exc})"
+        else:
+            return load_dataset(key, split, root=target, download=False, sample_rate=sample_rate,
+                                num_samples=num_samples, verbose=verbose, **kwargs)
     notice = (
-        f"[apac_lab] NOTICE: {key} data not found and {reason}: using the SYNTHETIC word set instead. "
-        f"Results will not be the real dataset's. Set APAC_LAB_DATA to a folder holding '{key}/', "
-        "or allow downloads, to use the real data."
+        f"[apac_lab] NOTICE: {key} data not found and {reason}: using a SYNTHETIC stand-in for {key} instead. "
+        f"Results will not be the real dataset's. To use the real data, set APAC_LAB_DATA to a folder holding "
+        f"'{spec['folders'][0]}/', pass root=, or allow downloads (unset APAC_LAB_OFFLINE)."
     )
     print(notice)
     warnings.warn(notice, SyntheticFallbackWarning, stacklevel=2)

@@ -12,6 +12,8 @@ Notebook: every notebook's offline fallback (see :func:`apac_lab.data.load_datas
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 import torch
 
@@ -76,17 +78,34 @@ def synthesize_word(
     targets = _VOWELS[recipe["vowels"]] / traits["tract"] * rng.uniform(0.97, 1.03)
     knots = np.linspace(0, 1, len(targets))
     formants = np.stack([np.interp(t, knots, targets[:, i]) for i in range(3)])  # (3, n)
-    n_harm = int(sample_rate / 2 / f0.max())
+    # Harmonics far above the highest formant weigh nothing (the envelope is Gaussian): stop at
+    # six bandwidths past it, which keeps high sample rates (16 kHz, 44.1 kHz) cheap.
+    f_top = min(sample_rate / 2, formants.max() + 6 * 160.0)
+    n_harm = max(1, int(f_top / f0.max()))
     k = np.arange(1, n_harm + 1)[:, None]  # (K, 1)
-    freqs = k * f0[None, :]  # (K, n)
+    # Harmonic amplitudes change slowly: weigh them by the formant envelope every ~2 ms, then
+    # interpolate linearly to every sample.
+    step = max(1, sample_rate // 500)
+    coarse = np.unique(np.append(np.arange(0, n, step), n - 1))
+    freqs = k * f0[None, coarse]  # (K, n_coarse)
     bandwidth = np.array([80.0, 120.0, 160.0])[:, None, None]
-    envelope = np.exp(-0.5 * ((freqs[None] - formants[:, None, :]) / bandwidth) ** 2)
-    amp = (envelope * np.array([1.0, 0.6, 0.3])[:, None, None]).sum(0) * (freqs < sample_rate / 2)
-    voiced = (amp * np.sin(k * phase[None, :])).sum(0)
+    envelope = np.exp(-0.5 * ((freqs[None] - formants[:, None, coarse]) / bandwidth) ** 2)
+    amp_c = (envelope * np.array([1.0, 0.6, 0.3])[:, None, None]).sum(0) * (freqs < sample_rate / 2)
+    pos = np.interp(np.arange(n), coarse, np.arange(len(coarse)))
+    j0 = np.minimum(pos.astype(int), len(coarse) - 2) if len(coarse) > 1 else np.zeros(n, dtype=int)
+    w = (pos - j0)[None, :]
+    amp = amp_c[:, j0] * (1 - w) + amp_c[:, np.minimum(j0 + 1, len(coarse) - 1)] * w
+    # sum_k amp_k sin(k phase) = Im(sum_k amp_k z^k), z = exp(i phase), by Horner's scheme
+    # (K complex multiply-adds instead of K x n sines).
+    z = np.exp(1j * phase)
+    acc = amp[-1].astype(np.complex128)
+    for a in amp[-2::-1]:
+        acc = acc * z + a
+    voiced = (acc * z).imag
     attack = np.minimum(1.0, t * duration / 0.03)
     release = np.minimum(1.0, (1 - t) * duration / 0.06)
     voiced *= attack * release
-    if recipe["fricative"]:  # a noisy onset, band-limited by a one-pole pair in the spectrum
+    if recipe["fricative"]:  # a noisy onset: white noise in a Gaussian band
         m = int(0.08 * sample_rate)
         spec = np.fft.rfft(rng.normal(size=m))
         f = np.fft.rfftfreq(m, 1 / sample_rate)
@@ -102,51 +121,90 @@ def synthesize_word(
 def load_synthetic(
     *,
     split: str = "train",
-    classes: list[str] | None = None,
+    classes: Sequence[str] | None = None,
     n_speakers: int = 5,
     takes: int = 10,
     test_takes: int = 2,
+    val_takes: int = 0,
+    holdout_speakers: Sequence[str] | None = None,
     sample_rate: int = 8000,
     num_samples: int | None = None,
     seed: int = 0,
+    name: str = "synthetic",
 ) -> ClipDataset:
-    """The synthetic word set, split by take (the first ``test_takes`` are test).
+    """The synthetic word set, split by take (the first ``test_takes`` are test) or by speaker.
+
+    Speakers are named ``"spk0"``, ``"spk1"``... Takes ``0 .. test_takes-1`` are the test
+    split, the next ``val_takes`` the validation split, the rest the train split. With
+    ``holdout_speakers``, the named speakers are the test split and the others the train
+    split, as in :func:`apac_lab.data.load_fsdd`.
 
     Args:
-        split (str, default "train"): ``"train"``, ``"test"`` or ``"all"``.
-        classes (list[str] | None, default None): class names; None gives "0".."9",
+        split (str, default "train"): ``"train"``, ``"validation"``, ``"test"`` or ``"all"``.
+        classes (Sequence[str] | None, default None): class names; None gives "0".."9",
             like FSDD.
         n_speakers (int, default 5): number of synthetic speakers.
         takes (int, default 10): takes per class and speaker.
         test_takes (int, default 2): takes per class and speaker in the test split.
+        val_takes (int, default 0): takes per class and speaker in the validation split.
+        holdout_speakers (Sequence[str] | None, default None): speaker-wise split instead.
         sample_rate (int, default 8000): Hz.
         num_samples (int | None, default None): clip length; None means 1 s.
         seed (int, default 0): the seed of the whole set.
+        name (str, default "synthetic"): the dataset's name prefix (``"<name>/<split>"``).
+
+    Returns:
+        ClipDataset: ``(waveform (num_samples,), label)`` items, generated when read.
+
+    Raises:
+        SplitError: unknown split, impossible sizes, unknown held-out speaker, empty split.
 
     >>> ds = load_synthetic(split="test", n_speakers=2, takes=3, test_takes=1)
     >>> len(ds), ds[0][0].shape
     (20, torch.Size([8000]))
     """
     classes = [str(d) for d in range(10)] if classes is None else list(classes)
-    if split not in ("train", "test", "all"):
-        raise SplitError(f"synthetic: unknown split {split!r}; use 'train', 'test' or 'all'.")
-    if n_speakers < 1 or takes < 1 or not 0 <= test_takes <= takes or not classes:
+    splits = ("train", "validation", "test", "all")
+    if split not in splits:
+        raise SplitError(f"synthetic: unknown split {split!r}; use one of {list(splits)}.")
+    if n_speakers < 1 or takes < 1 or test_takes < 0 or val_takes < 0 or test_takes + val_takes > takes or not classes:
         raise SplitError(
             f"synthetic: impossible sizes (classes={len(classes)}, n_speakers={n_speakers}, takes={takes}, "
-            f"test_takes={test_takes}); need at least one class, speaker and take, and 0 <= test_takes <= takes."
+            f"test_takes={test_takes}, val_takes={val_takes}); need at least one class, speaker and take, "
+            "and 0 <= test_takes + val_takes <= takes."
         )
-    keep = {"train": range(test_takes, takes), "test": range(test_takes), "all": range(takes)}[split]
-    if len(keep) == 0:
-        raise SplitError(f"synthetic: the {split!r} split is empty with takes={takes}, test_takes={test_takes}.")
-    clips = [
-        Clip(None, label, f"spk{s}", extra={"take": take})
-        for label in range(len(classes)) for s in range(n_speakers) for take in keep
+    speakers = [f"spk{s}" for s in range(n_speakers)]
+    all_clips = [
+        Clip(None, label, spk, extra={"take": take})
+        for label in range(len(classes)) for spk in speakers for take in range(takes)
     ]
+    if holdout_speakers is not None:
+        held = {str(s) for s in holdout_speakers}
+        unknown = held - set(speakers)
+        if not held or unknown:
+            raise SplitError(
+                f"synthetic: cannot hold out speakers {sorted(unknown or held)}: the speakers are {speakers}."
+            )
+        if split == "validation":
+            raise SplitError("synthetic: a speaker-wise split has no 'validation' split; use 'train' or 'test'.")
+        part = {"train": lambda c: c.speaker not in held, "test": lambda c: c.speaker in held}
+    else:
+        def part_of(c: Clip) -> str:
+            take = c.extra["take"]
+            return "test" if take < test_takes else "validation" if take < test_takes + val_takes else "train"
+
+        part = {k: (lambda c, k=k: part_of(c) == k) for k in ("train", "validation", "test")}
+    clips = all_clips if split == "all" else [c for c in all_clips if part[split](c)]
+    if not clips:
+        raise SplitError(
+            f"synthetic: the {split!r} split is empty (takes={takes}, test_takes={test_takes}, "
+            f"val_takes={val_takes}, holdout_speakers={holdout_speakers})."
+        )
 
     def synth(clip: Clip) -> torch.Tensor:
         return synthesize_word(clip.label, int(clip.speaker[3:]), clip.extra["take"], sample_rate=sample_rate, seed=seed)
 
     return ClipDataset(
         clips, classes, sample_rate=sample_rate, num_samples=num_samples or sample_rate,
-        name=f"synthetic/{split}", synth=synth,
+        name=f"{name}/{split}", synth=synth,
     )

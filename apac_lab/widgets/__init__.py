@@ -1,5 +1,6 @@
 """Interactive widgets (ipywidgets + plotly), kept out of model code."""
 
 from apac_lab.widgets.core import LiveFigure, widget_backend
+from apac_lab.widgets.mel_explorer import MelExplorer, mel_explorer, wav_bytes
 
-__all__ = ["LiveFigure", "widget_backend"]
+__all__ = ["LiveFigure", "widget_backend", "MelExplorer", "mel_explorer", "wav_bytes"]

@@ -1,0 +1,10 @@
+"""Training: one config object, one loop (fit / evaluate), metrics, the CLI."""
+
+from apac_lab.train.config import TrainConfig
+from apac_lab.train.loop import evaluate, fit, load_checkpoint, make_loader, predict, save_checkpoint
+from apac_lab.train.metrics import accuracy, confusion_matrix, format_report, per_class_report
+
+__all__ = [
+    "TrainConfig", "evaluate", "fit", "load_checkpoint", "make_loader", "predict", "save_checkpoint",
+    "accuracy", "confusion_matrix", "format_report", "per_class_report",
+]

@@ -1,0 +1,327 @@
+"""The one training loop, used by the notebooks and the CLI alike.
+
+* Front-ends run batched on the device (``frontend=`` or inside the model), never per
+  item in DataLoader workers: workers only read audio.
+* Mixed precision on CUDA, tqdm progress, a metric history.
+* Checkpoints every epoch, written atomically (temporary file, then rename) and read
+  with ``weights_only=True``. ``resume=True`` continues an interrupted run. Shuffling and
+  dropout are seeded per epoch from ``config.seed``, so on the CPU a run that is killed
+  and resumed ends with the same metrics as one that was not.
+* Under ``torchrun`` (``torch.distributed`` initialised) the model is wrapped in
+  DistributedDataParallel and each process reads its shard through a DistributedSampler;
+  only rank 0 writes files and shows progress.
+
+Notebook: 05_apac_training (and every notebook that trains).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from tqdm.auto import tqdm
+
+from apac_lab.train.config import TrainConfig
+from apac_lab.train.metrics import accuracy, confusion_matrix
+from apac_lab.utils import get_device
+
+__all__ = ["fit", "evaluate", "predict", "save_checkpoint", "load_checkpoint", "make_loader"]
+
+
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized()
+
+
+def _rank() -> int:
+    return dist.get_rank() if _distributed() else 0
+
+
+def make_loader(data: Dataset | DataLoader, config: TrainConfig, *, train: bool, epoch: int = 0) -> DataLoader:
+    """A DataLoader over ``data`` (returned as is if it already is one).
+
+    Training order is drawn from ``config.seed + epoch``; under DDP a DistributedSampler
+    gives each process its shard.
+    """
+    if isinstance(data, DataLoader):
+        return data
+    if len(data) == 0:
+        raise ValueError("the dataset is empty: nothing to train or evaluate on")
+    if _distributed():
+        sampler = DistributedSampler(data, shuffle=train, seed=config.seed, drop_last=False)
+        sampler.set_epoch(epoch)
+        return DataLoader(data, batch_size=config.batch_size, sampler=sampler, num_workers=config.num_workers)
+    gen = torch.Generator().manual_seed(config.seed * 1000 + epoch)
+    return DataLoader(data, batch_size=config.batch_size, shuffle=train, generator=gen if train else None,
+                      num_workers=config.num_workers, pin_memory=torch.cuda.is_available())
+
+
+def _criterion(config: TrainConfig) -> nn.Module:
+    if config.loss == "mse":
+        return nn.MSELoss()
+    return nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+
+
+def _optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, nesterov=config.nesterov,
+                               weight_decay=config.weight_decay)
+    cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    return cls(params, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def _scheduler(opt, config: TrainConfig, steps_per_epoch: int):
+    if config.scheduler == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
+    if config.scheduler == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, epochs=config.epochs,
+                                                   steps_per_epoch=steps_per_epoch)
+    return None
+
+
+def _autocast(device: torch.device, enabled: bool):
+    if enabled and device.type == "cuda":
+        return torch.autocast(device_type="cuda", dtype=torch.float16)
+    return contextlib.nullcontext()
+
+
+def _forward(model, frontend, x):
+    if frontend is not None:
+        x = frontend(x)
+    return model(x)
+
+
+def _steps(loader: DataLoader, config: TrainConfig) -> int:
+    n = len(loader)
+    return min(n, config.max_steps_per_epoch) if config.max_steps_per_epoch else n
+
+
+def _sum_across(values: list[float], device: torch.device) -> list[float]:
+    if not _distributed():
+        return values
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    dist.all_reduce(t)
+    return t.tolist()
+
+
+def save_checkpoint(path: str | Path, state: dict) -> None:
+    """Write ``state`` with torch.save to a temporary file, then rename it over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
+    """Read a checkpoint with ``weights_only=True`` (tensors, numbers, strings, containers)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    return torch.load(path, map_location=map_location, weights_only=True)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, data, config: TrainConfig | None = None, *, frontend: nn.Module | None = None):
+    """Model outputs and targets over ``data``: ``(outputs (N, ...), targets (N, ...))``."""
+    config = config or TrainConfig(epochs=1)
+    device = get_device(config.device)
+    model.eval()
+    if frontend is not None:
+        frontend.eval()
+    outs, targets = [], []
+    loader = make_loader(data, config, train=False)
+    for x, y in tqdm(loader, desc="evaluate", leave=False, disable=not config.progress or _rank() != 0):
+        with _autocast(device, config.amp):
+            out = _forward(model, frontend, x.to(device, non_blocking=True))
+        outs.append(out.float().cpu())
+        targets.append(torch.as_tensor(y).cpu())
+    return torch.cat(outs), torch.cat(targets)
+
+
+def evaluate(model: nn.Module, data, config: TrainConfig | None = None, *, frontend: nn.Module | None = None,
+             n_classes: int | None = None) -> dict:
+    """Loss (and, for classification, accuracy, confusion matrix, predictions, probabilities).
+
+    Args:
+        model (nn.Module): the model (its own front-end inside, or ``frontend``).
+        data (Dataset | DataLoader): ``(input, target)`` pairs.
+        config (TrainConfig | None): batch size, device, loss; None uses the defaults.
+        frontend (nn.Module | None): applied to each batch on the device first.
+        n_classes (int | None): confusion matrix size; None uses the output width.
+    """
+    config = config or TrainConfig(epochs=1)
+    outputs, targets = predict(model, data, config, frontend=frontend)
+    result = {"loss": _criterion(config)(outputs, targets.to(outputs.dtype) if config.loss == "mse" else targets).item()}
+    if config.loss == "cross_entropy":
+        probs = outputs.softmax(-1)
+        preds = probs.argmax(-1)
+        result.update(
+            accuracy=accuracy(preds, targets), predictions=preds, targets=targets, probabilities=probs,
+            confusion=confusion_matrix(preds, targets, n_classes or outputs.shape[-1]),
+        )
+    return result
+
+
+def _run_epoch(model, frontend, loader, config, device, opt, scaler, sched_step, criterion, epoch, train: bool):
+    model.train(train)
+    if frontend is not None:
+        frontend.train(train)
+    steps = _steps(loader, config)
+    totals = [0.0, 0.0, 0.0]  # loss sum, correct, count
+    bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{config.epochs} {'train' if train else 'val'}", leave=False,
+               disable=not config.progress or _rank() != 0)
+    grad = torch.enable_grad() if train else torch.no_grad()
+    with grad:
+        for i, (x, y) in enumerate(loader):
+            if i >= steps:
+                break
+            x, y = x.to(device, non_blocking=True), torch.as_tensor(y).to(device, non_blocking=True)
+            with _autocast(device, config.amp):
+                out = _forward(model, frontend, x)
+                loss = criterion(out.float(), y.float() if config.loss == "mse" else y)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"epoch {epoch + 1}, step {i}: the loss is {loss.item()}; lower lr or check the input")
+            if train:
+                opt.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                if config.grad_clip:
+                    scaler.unscale_(opt)
+                    nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], config.grad_clip)
+                scaler.step(opt)
+                scaler.update()
+                if sched_step is not None:
+                    sched_step.step()
+            n = x.shape[0]
+            totals[0] += loss.item() * n
+            totals[2] += n
+            if config.loss == "cross_entropy":
+                totals[1] += (out.argmax(-1) == y).sum().item()
+            bar.update(1)
+            bar.set_postfix(loss=f"{totals[0] / totals[2]:.4f}")
+    bar.close()
+    loss_sum, correct, count = _sum_across(totals, device)
+    metrics = {"loss": loss_sum / count}
+    if config.loss == "cross_entropy":
+        metrics["acc"] = correct / count
+    return metrics
+
+
+def fit(
+    model: nn.Module,
+    train_data,
+    val_data=None,
+    config: TrainConfig | None = None,
+    *,
+    frontend: nn.Module | None = None,
+    resume: bool = False,
+    on_epoch_end: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    """Train ``model`` and return its history, one dict per epoch.
+
+    Args:
+        model (nn.Module): maps a batch of inputs (after ``frontend``) to outputs.
+        train_data (Dataset | DataLoader): ``(input, target)`` pairs.
+        val_data (Dataset | DataLoader | None, default None): validation pairs.
+        config (TrainConfig | None, default None): the run's settings.
+        frontend (nn.Module | None, default None): applied batched on the device; its
+            trainable parameters (if any) are optimised with the model's.
+        resume (bool, default False): continue from ``config.out_dir/last.pt`` if present.
+        on_epoch_end (Callable[[dict], None] | None): called with each epoch's record.
+
+    Returns:
+        list[dict]: ``epoch``, ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``,
+        ``lr``, ``seconds`` per epoch (accuracies for classification only).
+
+    >>> from torch.utils.data import TensorDataset
+    >>> data = TensorDataset(torch.randn(32, 4), torch.randint(0, 2, (32,)))
+    >>> hist = fit(nn.Linear(4, 2), data, data, TrainConfig(epochs=2, batch_size=8, progress=False))
+    >>> [h["epoch"] for h in hist]
+    [1, 2]
+    """
+    config = config or TrainConfig()
+    device = get_device(config.device)
+    model.to(device)
+    if frontend is not None:
+        frontend.to(device)
+    params = [p for m in ([model] + ([frontend] if frontend is not None else [])) for p in m.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("the model has no trainable parameters")
+    train_model = model
+    if _distributed():
+        ids = [device.index] if device.type == "cuda" else None
+        train_model = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+    opt = _optimizer(params, config)
+    scaler = torch.amp.GradScaler("cuda", enabled=config.amp and device.type == "cuda")
+    criterion = _criterion(config)
+    steps_per_epoch = _steps(make_loader(train_data, config, train=True), config)
+    sched = _scheduler(opt, config, steps_per_epoch)
+    history: list[dict] = []
+    start_epoch, best_loss, best_state, stale = 0, float("inf"), None, 0
+    out = Path(config.out_dir) if config.out_dir else None
+    if resume and out is not None and (out / "last.pt").is_file():
+        ckpt = load_checkpoint(out / "last.pt", map_location=device)
+        model.load_state_dict(ckpt["model"])
+        if frontend is not None and "frontend" in ckpt:
+            frontend.load_state_dict(ckpt["frontend"])
+        opt.load_state_dict(ckpt["optimizer"])
+        scaler.load_state_dict(ckpt["scaler"])
+        if sched is not None and "scheduler" in ckpt:
+            sched.load_state_dict(ckpt["scheduler"])
+        history = [dict(h) for h in ckpt["history"]]
+        start_epoch, best_loss, stale = ckpt["epoch"], ckpt["best_loss"], ckpt["stale"]
+        best_state = ckpt.get("best_model")
+        if _rank() == 0 and config.progress:
+            print(f"[apac_lab] resumed from {out / 'last.pt'} after epoch {start_epoch}")
+    if out is not None and _rank() == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        config.save(out / "config.json")
+    for epoch in range(start_epoch, config.epochs):
+        torch.manual_seed(config.seed * 1000 + epoch)  # dropout and augmentation draws, per epoch
+        t0 = time.perf_counter()
+        loader = make_loader(train_data, config, train=True, epoch=epoch)
+        step_sched = sched if config.scheduler == "onecycle" else None
+        train_m = _run_epoch(train_model, frontend, loader, config, device, opt, scaler, step_sched, criterion, epoch, True)
+        record = {"epoch": epoch + 1, **{f"train_{k}": v for k, v in train_m.items()}, "lr": opt.param_groups[0]["lr"]}
+        if val_data is not None:
+            val_m = _run_epoch(model, frontend, make_loader(val_data, config, train=False), config, device, None, None,
+                               None, criterion, epoch, False)
+            record.update({f"val_{k}": v for k, v in val_m.items()})
+        if sched is not None and config.scheduler != "onecycle":
+            sched.step()
+        record["seconds"] = time.perf_counter() - t0
+        history.append(record)
+        monitor = record.get("val_loss", record["train_loss"])
+        if monitor < best_loss:
+            best_loss, stale = monitor, 0
+            if config.early_stopping_patience:
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            stale += 1
+        if out is not None and _rank() == 0:
+            state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "scaler": scaler.state_dict(),
+                     "epoch": epoch + 1, "history": history, "best_loss": best_loss, "stale": stale,
+                     "config": config.to_dict()}
+            if frontend is not None:
+                state["frontend"] = frontend.state_dict()
+            if sched is not None:
+                state["scheduler"] = sched.state_dict()
+            if best_state is not None:
+                state["best_model"] = best_state
+            save_checkpoint(out / "last.pt", state)
+            (out / "history.json").write_text(json.dumps(history, indent=1) + "\n")
+        if on_epoch_end is not None:
+            on_epoch_end(record)
+        if config.early_stopping_patience and stale >= config.early_stopping_patience:
+            break
+    if config.early_stopping_patience and best_state is not None:
+        model.load_state_dict(best_state)
+    return history

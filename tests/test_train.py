@@ -1,0 +1,131 @@
+"""The training loop: it learns, it checkpoints atomically, and resume repeats a run exactly."""
+
+import json
+import multiprocessing as mp
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from apac_lab.train import TrainConfig, confusion_matrix, evaluate, fit, load_checkpoint, per_class_report
+
+
+def _data(n=96, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 8, generator=g)
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).long()
+    return TensorDataset(x, y)
+
+
+def _model():
+    torch.manual_seed(1)
+    return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 2))
+
+
+def _cfg(tmp_path=None, **kw):
+    base = dict(epochs=4, batch_size=16, lr=1e-2, progress=False, device="cpu",
+                out_dir=None if tmp_path is None else str(tmp_path))
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+class TestLearning:
+    def test_loss_falls_and_accuracy_rises(self):
+        data = _data()
+        hist = fit(_model(), data, data, _cfg(epochs=8))
+        assert hist[-1]["train_loss"] < hist[0]["train_loss"]
+        assert hist[-1]["val_acc"] > 0.85
+
+    def test_mse_regression(self):
+        x = torch.randn(64, 3)
+        data = TensorDataset(x, x @ torch.tensor([[1.0], [-2.0], [0.5]]))
+        hist = fit(nn.Linear(3, 1), data, data, _cfg(loss="mse", epochs=30, lr=5e-2, weight_decay=0.0))
+        assert hist[-1]["val_loss"] < 0.05 * hist[0]["val_loss"]
+        assert "val_acc" not in hist[-1]
+
+    def test_frontend_runs_on_batches_and_trains(self):
+        data = _data()
+        front = nn.Linear(8, 8)
+        before = front.weight.detach().clone()
+        fit(nn.Linear(8, 2), data, None, _cfg(epochs=1), frontend=front)
+        assert not torch.equal(before, front.weight)
+
+    def test_early_stopping_restores_best(self):
+        data = _data()
+        model = _model()
+        hist = fit(model, data, data, _cfg(epochs=50, lr=0.5, early_stopping_patience=2))
+        assert len(hist) < 50
+        best = min(h["val_loss"] for h in hist)
+        assert evaluate(model, data, _cfg())["loss"] == pytest.approx(best, rel=1e-5)
+
+
+class TestEvaluation:
+    def test_metrics_match_a_slow_loop(self):
+        data = _data()
+        model = _model()
+        fit(model, data, None, _cfg(epochs=3))
+        res = evaluate(model, data, _cfg())
+        model.eval()
+        with torch.no_grad():
+            preds = torch.stack([model(x[None]).argmax(-1)[0] for x, _ in data])
+        targets = torch.stack([y for _, y in data])
+        assert res["accuracy"] == pytest.approx((preds == targets).float().mean().item())
+        assert torch.equal(res["confusion"], confusion_matrix(preds, targets, 2))
+        assert res["confusion"].sum() == len(data)
+
+    def test_per_class_report_by_hand(self):
+        rep = per_class_report(torch.tensor([[3, 1], [2, 4]]), ["no", "yes"])
+        assert rep[0]["precision"] == pytest.approx(3 / 5) and rep[1]["recall"] == pytest.approx(4 / 6)
+
+
+class TestCheckpoints:
+    def test_written_every_epoch_and_loadable_weights_only(self, tmp_path):
+        fit(_model(), _data(), _data(1), _cfg(tmp_path, epochs=2))
+        ckpt = load_checkpoint(tmp_path / "last.pt")
+        assert ckpt["epoch"] == 2 and len(ckpt["history"]) == 2
+        assert json.loads((tmp_path / "history.json").read_text())[-1]["epoch"] == 2
+        assert TrainConfig.load(tmp_path / "config.json").epochs == 2
+        assert not list(tmp_path.glob(".*tmp*")), "temporary files must be renamed away"
+
+    def test_resume_after_a_kill_matches_an_uninterrupted_run(self, tmp_path):
+        data, val = _data(), _data(48, seed=5)
+        full = fit(_model(), data, val, _cfg(tmp_path / "a"))
+
+        class Kill(Exception):
+            pass
+
+        def die(rec):
+            if rec["epoch"] == 2:
+                raise Kill
+
+        with pytest.raises(Kill):
+            fit(_model(), data, val, _cfg(tmp_path / "b"), on_epoch_end=die)
+        assert load_checkpoint(tmp_path / "b" / "last.pt")["epoch"] == 2
+        resumed = fit(_model(), data, val, _cfg(tmp_path / "b"), resume=True)
+        assert [h["epoch"] for h in resumed] == [1, 2, 3, 4]
+        for a, b in zip(full, resumed):
+            for key in ("train_loss", "train_acc", "val_loss", "val_acc"):
+                assert a[key] == pytest.approx(b[key], abs=1e-7), key
+
+
+class TestBadInput:
+    def test_bad_config(self):
+        with pytest.raises(ValueError, match="epochs"):
+            TrainConfig(epochs=0)
+        with pytest.raises(ValueError, match="unknown TrainConfig keys"):
+            TrainConfig.from_dict({"epoch": 3})
+
+    def test_empty_dataset(self):
+        with pytest.raises(ValueError, match="empty"):
+            fit(_model(), TensorDataset(torch.zeros(0, 8), torch.zeros(0).long()), None, _cfg())
+
+    def test_nan_loss_is_reported(self):
+        x = torch.randn(16, 8)
+        x[0, 0] = float("nan")
+        with pytest.raises(FloatingPointError, match="loss is nan"):
+            fit(_model(), TensorDataset(x, torch.zeros(16).long()), None, _cfg(epochs=1))
+
+    def test_missing_checkpoint(self, tmp_path):
+        with pytest.raises(FileNotFoundError, match="no checkpoint"):
+            load_checkpoint(tmp_path / "nope.pt")
