@@ -200,7 +200,7 @@ def browser_context():
     with sync_api.sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1000},
+            viewport={"width": 1400, "height": 1600},
         )
         # No test may use the internet: only the local JupyterLab is reachable (badges stay blank).
         context.route("**/*", lambda route: route.continue_() if _is_local(route.request.url) else route.abort())
@@ -236,21 +236,31 @@ _OUTPUTS_JS = """() => {
   return res;
 }"""
 
-# Mark each widget view's output node with data-apac-widget=K and return how many there are.
+# Mark each widget view's output node with data-apac-widget=K; return the views' model ids.
 _MARK_WIDGETS_JS = """(mime) => {
   const panel = window.jupyterapp.shell.currentWidget;
-  let k = 0;
+  const ids = [];
   panel.content.widgets.forEach(c => {
     if (c.model.type !== 'code') return;
     for (let i = 0; i < c.model.outputs.length; i++) {
       const data = c.model.outputs.get(i).data || {};
       if (data[mime] === undefined) continue;
       const child = c.outputArea.widgets[i];
-      if (child) child.node.setAttribute('data-apac-widget', String(k));
-      k += 1;
+      if (child) child.node.setAttribute('data-apac-widget', String(ids.length));
+      ids.push(data[mime].model_id);
     }
   });
-  return k;
+  return ids;
+}"""
+
+# Run code in the notebook's kernel (not as a cell: no execution count) and return its stdout.
+_KERNEL_EXEC_JS = """async (code) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = kernel.requestExecute({code, silent: false, store_history: false});
+  let out = '';
+  future.onIOPub = msg => { if (msg.header.msg_type === 'stream') out += msg.content.text; };
+  await future.done;
+  return out;
 }"""
 
 # A fingerprint of every plotly figure inside one element: its traces' data and its layout's
@@ -317,9 +327,20 @@ def _error_report(cells) -> list[str]:
     return problems
 
 
-def _wait_widgets_rendered(page, n_widgets: int, name: str) -> None:
-    """Every widget view shows content; no 'Loading widget...' or 'Error displaying widget'."""
+def _closed_widgets(page, model_ids: list[str]) -> set[str]:
+    """The model ids whose widgets the kernel has closed (e.g. finished tqdm bars, leave=False)."""
+    code = ("import json\nfrom ipywidgets.widgets.widget import _instances as _apac_alive\n"
+            f"print(json.dumps([m for m in {model_ids!r} if m not in _apac_alive]))\ndel _apac_alive")
+    out = page.evaluate(_KERNEL_EXEC_JS, code)
+    return set(json.loads(out.strip().splitlines()[-1])) if out.strip() else set()
+
+
+def _wait_widgets_rendered(page, model_ids: list[str], name: str) -> set[int]:
+    """Every live widget view shows content; no 'Loading widget...' or 'Error displaying widget'.
+
+    Returns the indices of the views whose widgets were closed by the notebook (nothing to show)."""
     deadline = time.monotonic() + 60
+    closed: set[int] | None = None
     while True:
         status = page.evaluate("""(n) => {
           const res = [];
@@ -333,10 +354,14 @@ def _wait_widgets_rendered(page, n_widgets: int, name: str) -> None:
             else res.push('ok');
           }
           return res;
-        }""", n_widgets)
+        }""", len(model_ids))
         bad = [(k, s) for k, s in enumerate(status) if s != "ok"]
+        if bad and closed is None and all(s == "empty" for _, s in bad):
+            gone = _closed_widgets(page, [model_ids[k] for k, _ in bad])
+            closed = {k for k, _ in bad if model_ids[k] in gone}
+        bad = [(k, s) for k, s in bad if not (closed and k in closed)]
         if not bad:
-            return
+            return closed or set()
         if any(s.startswith("error") for _, s in bad) or time.monotonic() > deadline:
             pytest.fail(f"{name}: widgets did not render: {bad}")
         time.sleep(1.0)
@@ -412,11 +437,14 @@ def test_notebook_runs_and_its_widgets_respond(path, lab, browser_context, artif
             assert 'if "google.colab" in sys.modules:' in cell["source"], f"{name}: unguarded Colab cell"
             assert cell["outputs"] == [], f"{name}: the Colab cell printed {cell['outputs']}"
 
-        n_widgets = page.evaluate(_MARK_WIDGETS_JS, WIDGET_MIME)
-        report = [f"{name}: ran in {seconds:.1f} s, {len(cells)} code cells, {n_widgets} widgets"]
-        if n_widgets:
-            _wait_widgets_rendered(page, n_widgets, name)
-            for k in range(n_widgets):
+        model_ids = page.evaluate(_MARK_WIDGETS_JS, WIDGET_MIME)
+        report = [f"{name}: ran in {seconds:.1f} s, {len(cells)} code cells, {len(model_ids)} widget views"]
+        if model_ids:
+            closed = _wait_widgets_rendered(page, model_ids, name)
+            for k in range(len(model_ids)):
+                if k in closed:
+                    report.append(f"widget {k}: closed by the notebook (e.g. a finished progress bar)")
+                    continue
                 widget = page.locator(f'[data-apac-widget="{k}"]')
                 report.append(_move_one_slider(page, widget, k, name, shots))
             cells_after = page.evaluate(_OUTPUTS_JS)
