@@ -367,6 +367,28 @@ def _wait_widgets_rendered(page, model_ids: list[str], name: str) -> set[int]:
         time.sleep(1.0)
 
 
+# Collect the kernel's error messages and stderr tracebacks, whatever their parent: a widget
+# callback's exception goes to JupyterLab's log console, not to a cell.
+_LISTEN_IOPUB_JS = """() => {
+  window.__apacKernelErrors = [];
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  kernel.iopubMessage.connect((_, msg) => {
+    const c = msg.content || {};
+    if (msg.header.msg_type === 'error') window.__apacKernelErrors.push(c.ename + ': ' + c.evalue + '\\n' + (c.traceback || []).join('\\n'));
+    if (msg.header.msg_type === 'stream' && c.name === 'stderr' && (c.text || '').includes('Traceback')) window.__apacKernelErrors.push(c.text);
+  });
+}"""
+
+
+def _widget_errors(page, widget) -> str:
+    """Tracebacks a widget callback left: in the kernel's messages, or inside the widget (an Output)."""
+    errors = page.evaluate("() => window.__apacKernelErrors.splice(0)")
+    text = widget.inner_text()
+    if "Traceback" in text:
+        errors.append(text)
+    return _ANSI.sub("", "\n".join(errors))[:2000]
+
+
 def _move_one_slider(page, widget, k: int, name: str, shots: Path) -> str:
     """Move the first enabled slider of widget k by one step; the figure's data must change."""
     handles = widget.locator(".noUi-target:not([disabled]) .noUi-handle[role=slider]")
@@ -376,6 +398,7 @@ def _move_one_slider(page, widget, k: int, name: str, shots: Path) -> str:
         return f"widget {k}: {handles.count()} sliders, {figures['plots']} figures (nothing to move)"
     handle = handles.first
     handle.scroll_into_view_if_needed()
+    _widget_errors(page, widget)  # forget earlier messages
     widget.screenshot(path=str(shots / f"widget{k}_before.png"))
     before_value = handle.get_attribute("aria-valuenow")
     handle.focus()
@@ -393,6 +416,9 @@ def _move_one_slider(page, widget, k: int, name: str, shots: Path) -> str:
         kernel = page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status")
         if now["plots"] and now["hash"] != figures["hash"] and kernel == "idle":
             break
+        if kernel == "idle" and (errors := _widget_errors(page, widget)):
+            widget.screenshot(path=str(shots / f"widget{k}_after.png"))
+            pytest.fail(f"{name}: widget {k}: moving a slider from {before_value} to {after_value} raised:\n{errors}")
         if time.monotonic() > deadline:
             widget.screenshot(path=str(shots / f"widget{k}_after.png"))
             pytest.fail(f"{name}: widget {k}: moving a slider from {before_value} to {after_value} "
@@ -421,6 +447,7 @@ def test_notebook_runs_and_its_widgets_respond(path, lab, browser_context, artif
         page.goto(lab.url(name))
         _panel_ready(page)
         seconds = _run_all(page, name)
+        page.evaluate(_LISTEN_IOPUB_JS)
         page.screenshot(path=str(shots / "after_run.png"))
         cells = page.evaluate(_OUTPUTS_JS)
 
