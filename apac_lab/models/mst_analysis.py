@@ -1,0 +1,183 @@
+"""What did the MSTmodel learn? Error per band, first-layer filters, out-of-domain probes.
+
+- :func:`band_errors`: the mean squared error of each mel band.
+- :func:`filter_responses`, :func:`sort_filters_by_peak`: the first layer's 512 kernels
+  seen as filters: magnitude responses and peak frequencies (the paper shows wavelet-like
+  and band-pass kernels, ordered by frequency).
+- :func:`probe_signals`, :func:`probe_errors`: how well the learned transform agrees with
+  the true log-mel on signals it never saw: pure tones, chirps and noise.
+
+Notebook: 04_learning_the_mel_mstmodel.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from apac_lab.data.segments import peak_normalize
+
+__all__ = [
+    "predict", "band_errors", "mel_band_centers", "filter_responses", "sort_filters_by_peak",
+    "probe_signals", "probe_errors",
+]
+
+
+@torch.no_grad()
+def predict(model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 64) -> torch.Tensor:
+    """Run ``model`` in eval mode over ``inputs`` in batches, on the model's device; CPU output.
+
+    The model's train/eval mode is restored afterwards.
+
+    >>> predict(nn.Identity(), torch.ones(3, 2)).shape
+    torch.Size([3, 2])
+    """
+    if len(inputs) == 0:
+        raise ValueError("predict: no inputs")
+    params = list(model.parameters()) + list(model.buffers())
+    device = params[0].device if params else torch.device("cpu")
+    was_training = model.training
+    model.eval()
+    try:
+        out = [model(inputs[i : i + batch_size].to(device)).cpu() for i in range(0, len(inputs), batch_size)]
+    finally:
+        model.train(was_training)
+    return torch.cat(out)
+
+
+def band_errors(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared error per band: ``(batch, n_mels, frames)`` twice -> ``(n_mels,)``.
+
+    >>> band_errors(torch.zeros(2, 3, 4), torch.tensor([0.0, 1.0, 2.0])[None, :, None].expand(2, 3, 4))
+    tensor([0., 1., 4.])
+    """
+    if prediction.shape != target.shape:
+        raise ValueError(f"prediction {tuple(prediction.shape)} and target {tuple(target.shape)} must have one shape")
+    if prediction.dim() == 2:
+        prediction, target = prediction[None], target[None]
+    if prediction.dim() != 3:
+        raise ValueError(f"expected (batch, n_mels, frames), got shape {tuple(prediction.shape)}")
+    return (prediction - target).pow(2).mean(dim=(0, 2))
+
+
+def mel_band_centers(n_mels: int = 60, sample_rate: int = 22050, f_min: float = 0.0, f_max: float | None = None) -> torch.Tensor:
+    """Centre frequencies (Hz) of HTK-mel bands, as :class:`apac_lab.frontends.MelSpectrogram` uses.
+
+    >>> [round(f) for f in mel_band_centers(3, 16000).tolist()]
+    [614, 1768, 3934]
+    """
+    f_max = sample_rate / 2 if f_max is None else f_max
+    mel = lambda f: 2595.0 * math.log10(1.0 + f / 700.0)  # noqa: E731
+    points = torch.linspace(mel(f_min), mel(f_max), n_mels + 2, dtype=torch.float64)[1:-1]
+    return (700.0 * (10 ** (points / 2595.0) - 1.0)).float()
+
+
+def filter_responses(weight: torch.Tensor, sample_rate: int, *, n_fft: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Magnitude responses of 1D kernels, in dB relative to each kernel's own peak.
+
+    Args:
+        weight (Tensor): ``(filters, 1, kernel)`` or ``(filters, kernel)`` (e.g. ``model.conv1.weight``).
+        sample_rate (int): Hz.
+        n_fft (int | None, default None): FFT size (>= kernel); None is the kernel size.
+
+    Returns:
+        (freqs, response_db): ``(n_fft // 2 + 1,)`` Hz and ``(filters, n_fft // 2 + 1)`` dB (max 0).
+
+    >>> t = torch.arange(64) / 8000
+    >>> f, r = filter_responses(torch.sin(2 * math.pi * 1000 * t)[None], 8000)
+    >>> float(f[r[0].argmax()])
+    1000.0
+    """
+    w = weight.detach().float().cpu()
+    if w.dim() == 3:
+        w = w[:, 0]
+    if w.dim() != 2:
+        raise ValueError(f"expected (filters, 1, kernel) or (filters, kernel) weights, got shape {tuple(weight.shape)}")
+    n_fft = n_fft or w.shape[-1]
+    if n_fft < w.shape[-1]:
+        raise ValueError(f"n_fft={n_fft} is shorter than the kernel ({w.shape[-1]} samples)")
+    mag = torch.fft.rfft(w, n=n_fft).abs()
+    db = 20 * torch.log10(mag.clamp_min(1e-12) / mag.amax(dim=-1, keepdim=True).clamp_min(1e-12))
+    freqs = torch.fft.rfftfreq(n_fft, d=1.0 / sample_rate)
+    return freqs, db
+
+
+def sort_filters_by_peak(weight: torch.Tensor, sample_rate: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Order the kernels by the frequency of their largest response.
+
+    Returns:
+        (order, peaks): ``order`` indexes the filters from lowest to highest peak frequency,
+        ``peaks`` are those frequencies in Hz, in that order.
+
+    >>> t = torch.arange(64) / 8000
+    >>> w = torch.stack([torch.sin(2 * math.pi * f * t) for f in (3000, 500, 1500)])
+    >>> order, peaks = sort_filters_by_peak(w, 8000); order.tolist(), peaks.tolist()
+    ([1, 2, 0], [500.0, 1500.0, 3000.0])
+    """
+    freqs, db = filter_responses(weight, sample_rate)
+    peaks = freqs[db.argmax(dim=-1)]
+    order = torch.argsort(peaks, stable=True)
+    return order, peaks[order]
+
+
+def probe_signals(sample_rate: int = 22050, num_samples: int = 51200, *, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Signals outside an environmental-sound training set, each peak-normalised like the inputs.
+
+    Pure tones at 250 Hz, 1 kHz and 4 kHz; a logarithmic chirp from 50 Hz to 0.45 x the
+    sample rate; a linear chirp over the same range; white noise; pink (1/f) noise.
+
+    >>> sorted(probe_signals(8000, 4096))[:3]
+    ['chirp (linear)', 'chirp (log)', 'pink noise']
+    """
+    if sample_rate <= 0 or num_samples < 2:
+        raise ValueError(f"need sample_rate > 0 and num_samples >= 2, got {sample_rate} and {num_samples}")
+    t = torch.arange(num_samples, dtype=torch.float64) / sample_rate
+    dur = num_samples / sample_rate
+    f0, f1 = 50.0, 0.45 * sample_rate
+    k = math.log(f1 / f0) / dur
+    gen = torch.Generator().manual_seed(seed)
+    white = torch.randn(num_samples, generator=gen, dtype=torch.float64)
+    spec = torch.fft.rfft(white)
+    f = torch.fft.rfftfreq(num_samples, d=1.0 / sample_rate)
+    pink = torch.fft.irfft(spec / f.clamp_min(f[1]).sqrt(), n=num_samples)
+    signals = {
+        "tone 250 Hz": torch.sin(2 * math.pi * 250 * t),
+        "tone 1 kHz": torch.sin(2 * math.pi * 1000 * t),
+        "tone 4 kHz": torch.sin(2 * math.pi * 4000 * t),
+        "chirp (log)": torch.sin(2 * math.pi * f0 * (torch.exp(k * t) - 1) / k),
+        "chirp (linear)": torch.sin(2 * math.pi * (f0 * t + (f1 - f0) * t**2 / (2 * dur))),
+        "white noise": white,
+        "pink noise": pink,
+    }
+    return {name: peak_normalize(x).float() for name, x in signals.items()}
+
+
+@torch.no_grad()
+def probe_errors(
+    model: nn.Module, target: nn.Module, signals: dict[str, torch.Tensor] | None = None, *, sample_rate: int = 22050,
+    num_samples: int = 51200,
+) -> dict[str, float]:
+    """Mean squared error between the model and the true target on each probe signal.
+
+    Args:
+        model (nn.Module): the trained MSTmodel.
+        target (nn.Module): the fitted :class:`apac_lab.models.MSTTarget` (the truth).
+        signals (dict | None, default None): name -> ``(samples,)`` waveform; None uses
+            :func:`probe_signals` at ``sample_rate`` and ``num_samples``.
+
+    Returns:
+        dict: name -> MSE in the normalised target units (compare with the validation MSE).
+    """
+    signals = signals if signals is not None else probe_signals(sample_rate, num_samples)
+    if not signals:
+        raise ValueError("probe_errors: no signals")
+    names = list(signals)
+    waves = torch.stack([signals[n] for n in names])
+    pred = predict(model, waves)
+    truth = predict(target, waves)
+    if pred.shape != truth.shape:
+        raise ValueError(f"model output {tuple(pred.shape)} and target {tuple(truth.shape)} are not aligned")
+    errs = (pred - truth).pow(2).mean(dim=(1, 2))
+    return {n: float(e) for n, e in zip(names, errs)}
