@@ -78,7 +78,7 @@ def gabor_kernel_figure(real, imag, *, frame_rate: float | None = None, title: s
 def filter_bank_figure(kernels, *, n_cols: int = 8, max_filters: int = 32, frame_rate: float | None = None,
                        title: str = "Gabor filter bank (real parts)", labels: Sequence[str] | None = None,
                        x_title: str | None = None, y_title: str = "Band") -> go.Figure:
-    """A grid of kernels ``(n, size_f, size_t)``, each on its own colour range (red > 0 > blue).
+    """A grid of kernels ``(n, size_f, size_t)``, each on its own colour range (blue > 0 > red).
 
     ``x_title`` defaults to the time-lag axis; pass other titles for other kernels (images).
 

@@ -97,7 +97,7 @@ class GaborInspector:
                                                          title=f"Kernel: {label}"), backend)
         self.plane_fig = LiveFigure(modulation_plane_figure(
             power, spectral, temporal, filters={"this filter": pos}, credit=credit,
-            title=f"On the recording's modulation spectrum: {label}"), backend)
+            title=f"Modulation plane: {label}"), backend)
         self.response_fig = LiveFigure(gabor_response_figure(self.logmel, response, frame_rate=self.frame_rate,
                                                              credit=credit, title=f"Response: {label}"), backend)
         self._readout(pos)
@@ -126,8 +126,8 @@ class GaborInspector:
 
     def _label(self) -> str:
         p = self.params()
-        return (f"σt = {p['sigma_t']:.1f} frames, σf = {p['sigma_f']:.2f} bands, γ = {math.degrees(p['gamma']):.0f}°, "
-                f"F = {p['freq']:.3f} cycles/sample, φ = {math.degrees(p['phase']):.0f}°")
+        return (f"σt = {p['sigma_t']:.1f}, σf = {p['sigma_f']:.2f}, γ = {math.degrees(p['gamma']):.0f}°, "
+                f"F = {p['freq']:.3f}, φ = {math.degrees(p['phase']):.0f}°")
 
     def _readout(self, pos) -> None:
         self.readout.value = (
@@ -149,7 +149,7 @@ class GaborInspector:
 
         def plane(fig: go.Figure) -> None:
             fig.data[-1].update(x=to_numpy(pos["temporal_hz"]), y=to_numpy(pos["spectral"]))
-            fig.layout.title.text = f"On the recording's modulation spectrum: {label}"
+            fig.layout.title.text = f"Modulation plane: {label}"
 
         def resp(fig: go.Figure) -> None:
             fig.data[1].update(z=to_numpy(response))
