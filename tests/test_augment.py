@@ -1,0 +1,159 @@
+"""Augmentation: batched, per-clip random, identity in eval, repeatable, and usable by fit."""
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from apac_lab.train import AddNoise, SpecAugment, TimeShift, TrainConfig, WaveAugment, attach_spec_augment, fit
+
+
+def _ramp(b=6, n=50):
+    return torch.arange(1, n + 1, dtype=torch.float32).repeat(b, 1)
+
+
+class TestTimeShift:
+    def test_each_clip_is_a_zero_filled_shift_of_itself(self):
+        torch.manual_seed(0)
+        x = _ramp()
+        out = TimeShift(0.3)(x)
+        for row in out:  # recover each row's shift and compare with a slow loop
+            nz = row.nonzero().flatten()
+            shift = int(nz[0]) - int(row[nz[0]].item()) + 1  # out[t] = t - shift + 1
+            ref = torch.zeros(50)
+            for t in range(50):
+                if 0 <= t - shift < 50:
+                    ref[t] = x[0, t - shift]
+            assert torch.equal(row, ref)
+            assert abs(shift) <= 15
+
+    def test_shifts_differ_between_clips(self):
+        torch.manual_seed(1)
+        out = TimeShift(0.3)(_ramp(16))
+        assert len({tuple(r.tolist()) for r in out}) > 4
+
+    def test_identity_in_eval_and_repeatable_with_a_seed(self):
+        x = _ramp()
+        assert torch.equal(TimeShift(0.3).eval()(x), x)
+        torch.manual_seed(3)
+        a = TimeShift(0.3)(x)
+        torch.manual_seed(3)
+        assert torch.equal(a, TimeShift(0.3)(x))
+
+    def test_bad_arguments(self):
+        with pytest.raises(ValueError, match="max_shift"):
+            TimeShift(1.5)
+        with pytest.raises(ValueError, match="batch, samples"):
+            TimeShift(0.1)(torch.zeros(2, 3, 4))
+
+
+class TestAddNoise:
+    def test_snr_is_the_one_asked_for(self):
+        torch.manual_seed(0)
+        x = torch.randn(8, 16000) * torch.linspace(0.1, 2, 8)[:, None]
+        noisy = AddNoise((5.0, 5.0), p=1.0)(x)
+        snr = 10 * torch.log10(x.pow(2).mean(1) / (noisy - x).pow(2).mean(1))
+        assert torch.allclose(snr, torch.full((8,), 5.0), atol=0.2)
+
+    def test_p_zero_and_eval_leave_the_signal(self):
+        x = torch.randn(4, 100)
+        assert torch.equal(AddNoise(p=0.0)(x), x)
+        assert torch.equal(AddNoise(p=1.0).eval()(x), x)
+
+    def test_silence_stays_finite(self):
+        assert torch.isfinite(AddNoise(p=1.0)(torch.zeros(3, 100))).all()
+
+    def test_bad_range(self):
+        with pytest.raises(ValueError, match="low <= high"):
+            AddNoise((30.0, 10.0))
+
+
+class TestSpecAugment:
+    def test_masks_are_full_bands_within_the_widths(self):
+        torch.manual_seed(0)
+        s = SpecAugment(freq_mask=5, time_mask=4, n_freq_masks=1, n_time_masks=1, value=0.0)(torch.ones(32, 40, 30))
+        for m in s == 0:
+            rows = m.all(1).nonzero().flatten()
+            cols = m.all(0).nonzero().flatten()
+            assert len(rows) <= 5 and len(cols) <= 4
+            if len(rows):
+                assert rows.max() - rows.min() + 1 == len(rows)  # one contiguous band
+            expect = torch.zeros_like(m)
+            expect[rows, :] = True
+            expect[:, cols] = True
+            assert torch.equal(m, expect), "every masked cell lies in a masked row or column"
+
+    def test_default_fill_is_each_clip_mean_and_channels_share_masks(self):
+        torch.manual_seed(0)
+        x = torch.rand(4, 2, 16, 12) + torch.arange(4.0)[:, None, None, None]
+        out = SpecAugment(6, 6)(x)
+        changed = out != x
+        assert torch.equal(changed[:, 0], changed[:, 1])
+        for i in range(4):
+            assert torch.allclose(out[i][changed[i]], x[i].mean().expand(int(changed[i].sum())))
+
+    def test_identity_in_eval(self):
+        x = torch.rand(2, 8, 8)
+        assert torch.equal(SpecAugment().eval()(x), x)
+
+    def test_bad_arguments(self):
+        with pytest.raises(ValueError, match="freq_mask"):
+            SpecAugment(freq_mask=-1)
+        with pytest.raises(ValueError, match="freq, time"):
+            SpecAugment()(torch.zeros(4, 4))
+
+
+class _SpecModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.frontend = nn.Conv1d(1, 8, 16, stride=8)  # a toy learnable "spectrogram"
+        self.head = nn.Sequential(nn.Flatten(), nn.LazyLinear(2))
+
+    def forward(self, x):
+        return self.head(self.frontend(x[:, None]))
+
+
+class TestInTraining:
+    def test_spec_augment_follows_model_mode_and_gradients_flow(self):
+        model = _SpecModel()
+        spec = []
+        attach_spec_augment(model, SpecAugment(3, 3, value=0.0))
+        model.frontend.register_forward_hook(lambda m, i, o: spec.append(o))
+        x = torch.randn(4, 128)
+        model.train()(x).sum().backward()
+        assert model.frontend.weight.grad.abs().sum() > 0
+        model.eval()(x)
+        # the hook that records runs after SpecAugment's, so the masked output is what it sees
+        assert (spec[0] == 0).any() and not (spec[1] == 0).any()
+
+    def test_fit_uses_augment_on_training_batches_only_and_resume_stays_exact(self, tmp_path):
+        seen = []
+
+        class Spy(nn.Module):
+            def forward(self, x):
+                seen.append(self.training)
+                return x
+
+        g = torch.Generator().manual_seed(0)
+        data = TensorDataset(torch.randn(48, 64, generator=g), torch.randint(0, 2, (48,), generator=g))
+        cfg = dict(epochs=3, batch_size=16, progress=False, device="cpu")
+        fit(nn.Linear(64, 2), data, data, TrainConfig(**cfg), augment=Spy())
+        assert seen == [True] * 9  # 3 epochs x 3 training batches, no validation batch
+
+        def run(out, **kw):
+            torch.manual_seed(0)
+            return fit(nn.Linear(64, 2), data, data, TrainConfig(out_dir=str(out), **cfg),
+                       augment=WaveAugment(0.2, (5.0, 20.0), 1.0), **kw)
+
+        full = run(tmp_path / "a")
+        plain = fit(nn.Linear(64, 2), data, data, TrainConfig(**cfg))
+        assert full[-1]["train_loss"] != pytest.approx(plain[-1]["train_loss"], abs=1e-6)
+
+        def stop(rec):
+            if rec["epoch"] == 1:
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            run(tmp_path / "b", on_epoch_end=stop)
+        resumed = run(tmp_path / "b", resume=True)
+        assert [r["val_loss"] for r in resumed] == pytest.approx([r["val_loss"] for r in full], abs=1e-7)
