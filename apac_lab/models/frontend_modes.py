@@ -1,0 +1,308 @@
+"""The five front-end modes of APAC, chosen with one argument, ``mode``.
+
+=================  ==========================================  =====================
+mode               mel spectrogram                             trainable
+=================  ==========================================  =====================
+``std``            torchaudio (apac_lab.frontends), fixed      nothing
+``mel``            nnAudio                                     mel filterbank
+``stft``           nnAudio                                     STFT kernels
+``mel+stft``       nnAudio                                     both
+``mel+stft+fsdd``  nnAudio, loaded from an FSDD checkpoint     both (fine-tuned)
+=================  ==========================================  =====================
+
+One power mel spectrogram feeds BOTH pathways of APAC (choice: the MFCC pathway shares
+the mel filterbank and STFT, so in the trainable modes it sees -- and trains -- the same
+learned filters as the log-mel pathway):
+
+* log-mel = ``safe_log(mel, eps)`` (natural log of ``max(mel, eps)``).
+* MFCC = orthonormal DCT-II of ``10 log10(max(mel, 1e-10))``, floored at 80 dB below each
+  clip's own maximum, first ``n_mfcc`` coefficients. In ``std`` mode this equals
+  ``apac_lab.frontends.MFCC`` clip by clip (torchaudio applies the 80 dB floor across a whole
+  batch; here it is per clip, so a clip's MFCC never depends on its batch-mates).
+
+A trainable mel basis has no sign constraint: after a few optimiser steps some energies
+go negative. Both logs clamp first (``safe_log``), so they stay finite; the clamped bins
+pass no gradient (choice: clamp, rather than re-parametrising nnAudio's basis).
+
+The nnAudio mel starts as torchaudio's (HTK mel scale, unnormalised triangles, Hann
+window, centred reflect-padded frames, power 2), so a cold start equals ``std``.
+
+Defaults are the paper's at 16 kHz (n_fft 2048, hop 512, n_mels 128, n_mfcc 64), scaled
+to other rates by :func:`apac_lab.frontends.apac_defaults` (8 kHz: n_fft 1024, hop 256).
+
+Notebook: 05_apac_training.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torchaudio
+from torch import nn
+
+from apac_lab.frontends import MelSpectrogram, apac_defaults, safe_log
+
+__all__ = ["MODES", "TRAINABLE", "APACFrontEnd", "build_frontend", "check_waveform_batch", "mel_to_mfcc",
+           "load_frontend_checkpoint", "save_frontend_checkpoint"]
+
+MODES: tuple[str, ...] = ("std", "mel", "stft", "mel+stft", "mel+stft+fsdd")
+# mode -> (trainable mel, trainable STFT)
+TRAINABLE: dict[str, tuple[bool, bool]] = {
+    "std": (False, False), "mel": (True, False), "stft": (False, True),
+    "mel+stft": (True, True), "mel+stft+fsdd": (True, True),
+}
+_CKPT_KIND = "apac_lab.frontend"
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise ValueError(f"unknown front-end mode {mode!r}; choose one of {list(MODES)}")
+    return mode
+
+
+def check_waveform_batch(waveform: torch.Tensor, min_samples: int, sample_rate: int) -> torch.Tensor:
+    """Check a batch of waveforms and return it as ``(batch, samples)``.
+
+    Accepts ``(batch, samples)`` or ``(batch, 1, samples)`` floating tensors with at least
+    ``min_samples`` samples; anything else is a ``ValueError`` saying how to fix it.
+
+    >>> check_waveform_batch(torch.zeros(2, 1, 4000), 2048, 16000).shape
+    torch.Size([2, 4000])
+    >>> check_waveform_batch(torch.zeros(4000), 2048, 16000)
+    Traceback (most recent call last):
+    ...
+    ValueError: expected a batch of waveforms (batch, samples), got shape (4000,); for one clip use x.unsqueeze(0)
+    """
+    if not isinstance(waveform, torch.Tensor):
+        raise ValueError(f"expected a torch.Tensor of waveforms (batch, samples), got {type(waveform).__name__}")
+    if waveform.dim() == 3 and waveform.shape[1] == 1:
+        waveform = waveform[:, 0]
+    if waveform.dim() != 2:
+        hint = "; for one clip use x.unsqueeze(0)" if waveform.dim() == 1 else "; mix to mono first"
+        raise ValueError(f"expected a batch of waveforms (batch, samples), got shape {tuple(waveform.shape)}{hint}")
+    if not waveform.is_floating_point():
+        raise ValueError(f"waveforms must be floating point, got {waveform.dtype}; use x.float()")
+    if waveform.shape[-1] < min_samples:
+        raise ValueError(
+            f"audio too short: {waveform.shape[-1]} samples, need at least {min_samples} "
+            f"({1000 * min_samples / sample_rate:.0f} ms at {sample_rate} Hz, one analysis window); "
+            "pad clips to a fixed length (apac_lab.data.fix_length)"
+        )
+    return waveform
+
+
+def mel_to_mfcc(mel: torch.Tensor, dct: torch.Tensor, top_db: float | None = 80.0, amin: float = 1e-10) -> torch.Tensor:
+    """MFCC from a power mel spectrogram: dB (floored ``top_db`` below each clip's max), then DCT.
+
+    Args:
+        mel (Tensor): ``(batch, n_mels, frames)`` power mel spectrogram.
+        dct (Tensor): ``(n_mels, n_mfcc)`` DCT matrix (``torchaudio.functional.create_dct``).
+        top_db (float | None, default 80.0): dynamic range kept per clip; None keeps all.
+        amin (float, default 1e-10): floor before the log (negative energies are clamped).
+
+    Returns:
+        Tensor: ``(batch, n_mfcc, frames)``.
+
+    >>> dct = torchaudio.functional.create_dct(13, 40, "ortho")
+    >>> mel_to_mfcc(torch.rand(2, 40, 5), dct).shape
+    torch.Size([2, 13, 5])
+    """
+    db = 10.0 * torch.log10(torch.clamp(mel, min=amin))
+    if top_db is not None:
+        floor = db.amax(dim=(-2, -1), keepdim=True) - top_db
+        db = torch.maximum(db, floor)
+    return torch.matmul(db.transpose(-1, -2), dct).transpose(-1, -2)
+
+
+class _NnAudioMel(nn.Module):
+    """Private adapter: nnAudio's MelSpectrogram set up to start equal to torchaudio's."""
+
+    def __init__(self, *, sample_rate: int, n_fft: int, hop_length: int, n_mels: int, f_min: float, f_max: float,
+                 trainable_mel: bool, trainable_stft: bool) -> None:
+        super().__init__()
+        try:
+            from nnAudio import features
+        except ImportError as exc:  # pragma: no cover - nnAudio is in requirements
+            raise ImportError("the trainable front-end modes need nnAudio: pip install 'nnAudio==0.3.4'") from exc
+        self.spec = features.MelSpectrogram(
+            sr=sample_rate, n_fft=n_fft, n_mels=n_mels, hop_length=hop_length, window="hann", center=True,
+            pad_mode="reflect", power=2.0, htk=True, fmin=f_min, fmax=f_max, norm=None,
+            trainable_mel=trainable_mel, trainable_STFT=trainable_stft, verbose=False,
+        )
+        self.spec.mel_basis.data = self.spec.mel_basis.data.float()
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        return self.spec(waveform)
+
+
+class APACFrontEnd(nn.Module):
+    """Waveform to log-mel and MFCC, in one of the five :data:`MODES`.
+
+    Args:
+        mode (str, default "std"): one of :data:`MODES`.
+        sample_rate (int, default 16000): Hz.
+        n_fft (int | None, default None): window in samples; None scales 2048 @ 16 kHz.
+        hop_length (int | None, default None): hop in samples; None scales 512 @ 16 kHz.
+        n_mels (int, default 128): mel bands.
+        n_mfcc (int, default 64): MFCCs; 0 turns the MFCC output off (returns None).
+        f_min (float, default 0.0): lowest mel edge in Hz.
+        f_max (float | None, default None): highest mel edge in Hz; None is Nyquist.
+        eps (float, default 1e-6): floor of the log-mel.
+        top_db (float | None, default 80.0): MFCC dynamic range per clip.
+        checkpoint (str | Path | None, default None): front-end checkpoint to start from;
+            required by ``mel+stft+fsdd`` (see :func:`apac_lab.models.pretrain_fsdd_frontend`),
+            refused by the other modes.
+
+    Shape: ``(batch, samples)`` -> ``(log_mel (batch, n_mels, frames), mfcc (batch, n_mfcc, frames) | None)``
+    with ``frames = samples // hop_length + 1``.
+
+    >>> fe = APACFrontEnd("mel", sample_rate=8000)
+    >>> [t.shape for t in fe(torch.randn(2, 8000))]
+    [torch.Size([2, 128, 32]), torch.Size([2, 64, 32])]
+    """
+
+    def __init__(
+        self,
+        mode: str = "std",
+        *,
+        sample_rate: int = 16000,
+        n_fft: int | None = None,
+        hop_length: int | None = None,
+        n_mels: int = 128,
+        n_mfcc: int = 64,
+        f_min: float = 0.0,
+        f_max: float | None = None,
+        eps: float = 1e-6,
+        top_db: float | None = 80.0,
+        checkpoint: str | Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.mode = check_mode(mode)
+        d = apac_defaults(sample_rate)
+        n_fft = n_fft or d["n_fft"]
+        hop_length = hop_length or d["hop_length"]
+        f_max = sample_rate / 2 if f_max is None else f_max
+        if not 0 <= n_mfcc <= n_mels:
+            raise ValueError(f"n_mfcc must be in 0..n_mels={n_mels} (0 turns the MFCC pathway off), got {n_mfcc}")
+        # torchaudio's checks (rates, sizes, band edges) with their clear messages:
+        fixed = MelSpectrogram(sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
+                               f_min=f_min, f_max=f_max)
+        self.sample_rate, self.n_fft, self.hop_length = int(sample_rate), int(n_fft), int(hop_length)
+        self.n_mels, self.n_mfcc, self.f_min, self.f_max = n_mels, n_mfcc, float(f_min), float(f_max)
+        self.eps, self.top_db = eps, top_db
+        self.trainable_mel, self.trainable_stft = TRAINABLE[mode]
+        if mode == "std":
+            self.mel = fixed
+        else:
+            self.mel = _NnAudioMel(sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
+                                   f_min=f_min, f_max=f_max, trainable_mel=self.trainable_mel,
+                                   trainable_stft=self.trainable_stft)
+        if n_mfcc:
+            self.register_buffer("dct", torchaudio.functional.create_dct(n_mfcc, n_mels, "ortho"), persistent=False)
+        else:
+            self.dct = None
+        if mode == "mel+stft+fsdd":
+            if checkpoint is None:
+                raise ValueError(
+                    "mode 'mel+stft+fsdd' starts from a front-end pre-trained on FSDD: pass checkpoint=PATH, "
+                    "made by apac_lab.models.pretrain_fsdd_frontend(PATH, sample_rate=...)"
+                )
+            load_frontend_checkpoint(self, checkpoint)
+        elif checkpoint is not None:
+            raise ValueError(
+                f"checkpoint= initialises the front-end of mode 'mel+stft+fsdd' only, not {mode!r}; "
+                "to continue a training run use apac_lab.train.fit(..., resume=True)"
+            )
+
+    @property
+    def min_samples(self) -> int:
+        """Shortest accepted clip: one analysis window (``n_fft`` samples)."""
+        return self.n_fft
+
+    def num_frames(self, num_samples: int) -> int:
+        """Frames for a clip of ``num_samples`` samples (centred frames)."""
+        return num_samples // self.hop_length + 1
+
+    def config(self) -> dict:
+        """The settings that fix the shapes of the front-end's weights."""
+        return {"sample_rate": self.sample_rate, "n_fft": self.n_fft, "hop_length": self.hop_length,
+                "n_mels": self.n_mels, "f_min": self.f_min, "f_max": self.f_max}
+
+    def mel_filterbank(self) -> torch.Tensor:
+        """The current mel filterbank, ``(n_mels, n_fft // 2 + 1)`` (learned in the trainable modes)."""
+        if self.mode == "std":
+            return self.mel.mel.mel_scale.fb.T.detach()
+        return self.mel.spec.mel_basis.detach()
+
+    def power_mel(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``(batch, samples)`` -> power mel ``(batch, n_mels, frames)`` (may dip below 0 once trained)."""
+        waveform = check_waveform_batch(waveform, self.min_samples, self.sample_rate)
+        return self.mel(waveform)
+
+    def forward(self, waveform: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        mel = self.power_mel(waveform)
+        log_mel = safe_log(mel, self.eps)
+        mfcc = mel_to_mfcc(mel, self.dct, self.top_db) if self.dct is not None else None
+        return log_mel, mfcc
+
+    def extra_repr(self) -> str:
+        return (f"mode={self.mode!r}, sample_rate={self.sample_rate}, n_fft={self.n_fft}, hop_length={self.hop_length}, "
+                f"n_mels={self.n_mels}, n_mfcc={self.n_mfcc}")
+
+
+def build_frontend(mode: str = "std", **kwargs) -> APACFrontEnd:
+    """``APACFrontEnd(mode, **kwargs)``: the one place a front-end is made.
+
+    >>> build_frontend("std", sample_rate=16000, n_mfcc=0)(torch.randn(1, 16000))[1] is None
+    True
+    """
+    return APACFrontEnd(mode, **kwargs)
+
+
+def save_frontend_checkpoint(frontend: APACFrontEnd, path: str | Path, **meta) -> Path:
+    """Save a front-end's weights and settings (atomically) for ``mode="mel+stft+fsdd"``."""
+    from apac_lab.train import save_checkpoint
+
+    state = {"kind": _CKPT_KIND, "mode": frontend.mode, "config": frontend.config(),
+             "frontend": {k: v for k, v in frontend.state_dict().items()}, "meta": dict(meta)}
+    save_checkpoint(path, state)
+    return Path(path)
+
+
+def load_frontend_checkpoint(frontend: APACFrontEnd, path: str | Path) -> dict:
+    """Load the mel and STFT weights saved by :func:`save_frontend_checkpoint` into ``frontend``.
+
+    Also accepts a training checkpoint of :func:`apac_lab.train.fit` whose model holds a
+    ``frontend.`` sub-module. Returns the checkpoint's ``meta`` dict.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: the checkpoint is not a front-end one, or its settings differ.
+    """
+    from apac_lab.train import load_checkpoint
+
+    ckpt = load_checkpoint(path)
+    if isinstance(ckpt, dict) and ckpt.get("kind") == _CKPT_KIND:
+        state, config, meta = ckpt["frontend"], ckpt["config"], ckpt.get("meta", {})
+    elif isinstance(ckpt, dict) and isinstance(ckpt.get("model"), dict):
+        state = {k[len("frontend."):]: v for k, v in ckpt["model"].items() if k.startswith("frontend.")}
+        config, meta = None, {}
+        if not state:
+            raise ValueError(f"{path}: a training checkpoint whose model has no 'frontend.' weights")
+    else:
+        raise ValueError(f"{path}: not a front-end checkpoint (make one with apac_lab.models.pretrain_fsdd_frontend)")
+    if config is not None:
+        want = frontend.config()
+        diff = {k: (config.get(k), want[k]) for k in ("sample_rate", "n_fft", "hop_length", "n_mels")
+                if config.get(k) != want[k]}
+        if diff:
+            detail = ", ".join(f"{k}: checkpoint {a} vs model {b}" for k, (a, b) in diff.items())
+            raise ValueError(f"{path}: front-end settings differ ({detail}); pre-train again with the model's settings")
+    own = frontend.mel.state_dict()
+    sub = {k[len("mel."):]: v for k, v in state.items() if k.startswith("mel.")}
+    if set(sub) != set(own) or any(sub[k].shape != own[k].shape for k in own):
+        raise ValueError(f"{path}: its front-end weights do not fit a {frontend.mode!r} front-end "
+                         f"({sorted(sub)} vs {sorted(own)})")
+    frontend.mel.load_state_dict(sub)
+    return meta
