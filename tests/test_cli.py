@@ -3,7 +3,6 @@ turns bad settings into one line and exit status 2, and runs the same under torc
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from apac_lab.models import build_model
 from apac_lab.train.cli import main, resolve_settings
 from conftest import REPO
 
@@ -19,17 +19,11 @@ BASE = ["--dataset", "synthetic", "--model", MODEL, "--sample-rate", "8000", "--
         "--test-per-class", "4", "--val-fraction", "0.2", "--lr", "0.01", "--quiet"]
 
 
-def _env():
+def _env():  # for subprocesses: the repository and tests/ on the path, one thread, offline
     env = dict(os.environ)
     env.update(PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "tests")]), OMP_NUM_THREADS="1",
                APAC_LAB_OFFLINE="1")
     return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _weights(out: Path) -> dict:
@@ -75,6 +69,23 @@ class TestRun:
         assert all(torch.allclose(wa[k], wb[k], atol=1e-6) for k in wa)
 
 
+    def test_trainable_front_end_is_saved_for_the_fifth_mode(self, tmp_path):
+        common = ["--dataset", "synthetic", "--model", "tiny", "--sample-rate", "8000", "--per-class", "3",
+                  "--test-per-class", "2", "--epochs", "1", "--quiet", "--val-fraction", "0"]
+        assert main(common + ["--mode", "mel+stft", "--out", str(tmp_path / "pre")]) == 0
+        front = tmp_path / "pre" / "frontend.pt"
+        assert front.is_file()
+        assert main(common + ["--mode", "mel+stft+fsdd", "--checkpoint", str(front), "--out", str(tmp_path / "ft"),
+                              "--epochs", "1"]) == 0
+        pre = torch.load(tmp_path / "pre" / "model.pt", weights_only=True)["model"]
+        ft = torch.load(tmp_path / "ft" / "model.pt", weights_only=True)
+        assert ft["settings"]["mode"] == "mel+stft+fsdd"
+        key = next(k for k in pre if "mel_basis" in k)
+        start = build_model("tiny", n_classes=10, sample_rate=8000, mode="mel+stft+fsdd", checkpoint=front)
+        assert torch.equal(start.state_dict()[key], pre[key])  # starts from the saved filters...
+        assert not torch.equal(pre[key], ft["model"][key])  # ...and fine-tunes them
+
+
 class TestBadArguments:
     @pytest.mark.parametrize("argv, words", [
         (["--dataset", "mnist"], "unknown dataset"),
@@ -86,6 +97,9 @@ class TestBadArguments:
         (["--dataset", "fsdd", "--config", "/nonexistent/run.json"], "does not exist"),
         (["--dataset", "fsdd", "--noise-snr", "30", "10"], "LOW <= HIGH"),
         (["--dataset", "fsdd", "--model", "no_such_module:fn"], "cannot import"),
+        (["--dataset", "fsdd", "--model", "alexnet"], "unknown model 'alexnet'"),
+        (["--dataset", "fsdd", "--mode", "mfcc"], "unknown mode 'mfcc'"),
+        (["--dataset", "fsdd", "--model", "tiny", "--model-kwargs", '{"width": 3}'], "width"),
         (["--dataset", "fsdd", "--model", MODEL, "--mode", "mel+stft+fsdd"], "--checkpoint"),
         (["--dataset", "fsdd", "--model", MODEL, "--mode", "mel"], "only mode 'std'"),
         (["--dataset", "fsdd", "--model", MODEL, "--data-root", "/nonexistent/fsdd"], "does not exist"),
@@ -111,29 +125,3 @@ class TestBadArguments:
                               capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=120)
         assert proc.returncode == 2
         assert proc.stderr.strip() == "apac-lab-train: error: --batch-size must be >= 1, got 0"
-
-
-@pytest.mark.slow
-def test_torchrun_two_processes_match_one_process(tmp_path):
-    """Gloo, 2 CPU processes x batch 8 against 1 process x batch 16: the same clips in the
-    same global batches, so (no BatchNorm, no dropout) the same steps, weights and metrics."""
-    args = BASE + ["--epochs", "2"]
-    assert main(args + ["--batch-size", "16", "--out", str(tmp_path / "one")]) == 0
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1",
-           f"--master_port={_free_port()}", "-m", "apac_lab.train", *args, "--batch-size", "8",
-           "--out", str(tmp_path / "two")]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=180)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "2 processes, global batch 16" in proc.stdout
-    one, two = (json.loads((tmp_path / d / "history.json").read_text()) for d in ("one", "two"))
-    assert [h["train_samples"] for h in two] == [h["train_samples"] for h in one] == [80, 80]
-    assert [h["val_samples"] for h in two] == [h["val_samples"] for h in one]
-    for h1, h2 in zip(one, two):
-        for key in ("train_loss", "train_acc", "val_loss", "val_acc"):
-            assert h2[key] == pytest.approx(h1[key], abs=1e-5), key
-    w1, w2 = _weights(tmp_path / "one"), _weights(tmp_path / "two")
-    assert all(torch.allclose(w1[k], w2[k], atol=1e-5) for k in w1)
-    m1, m2 = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("one", "two"))
-    assert m2["test_clips"] == m1["test_clips"] == 40  # every test clip once, gathered from both shards
-    assert m2["test_accuracy"] == pytest.approx(m1["test_accuracy"])
-    assert m2["confusion"] == m1["confusion"]
