@@ -42,7 +42,8 @@ from typing import Any, Sequence
 
 import torch
 
-__all__ = ["main", "OPTIONS", "build_parser", "resolve_settings", "run", "UsageError"]
+__all__ = ["main", "OPTIONS", "build_parser", "resolve_settings", "settings", "run", "build_from_settings",
+           "cache_in_memory", "UsageError"]
 
 PROG = "apac-lab-train"
 _NONE = "none"
@@ -141,12 +142,14 @@ def _check_type(key: str, value: Any, source: str) -> Any:
         int: lambda v: isinstance(v, int) and not isinstance(v, bool),
         float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
         str: lambda v: isinstance(v, str),
-        list: lambda v: isinstance(v, list),
+        list: lambda v: isinstance(v, (list, tuple)),
         dict: lambda v: isinstance(v, dict),
     }[typ](value)
     if not ok:
         raise UsageError(f"{source}: {key!r} must be {typ.__name__}, got {value!r}")
-    return float(value) if typ is float else value
+    if typ is float:
+        return float(value)
+    return list(value) if typ is list else value
 
 
 def _read_json(path: str | Path, what: str) -> dict:
@@ -197,6 +200,29 @@ def resolve_settings(argv: Sequence[str] | None = None) -> dict:
         settings["out"] = _default_out(settings)
     _check(settings)
     return settings
+
+
+def settings(**overrides) -> dict:
+    """A run's settings from keyword arguments (the same keys as the flags), checked.
+
+    For notebooks: ``run(settings(dataset="fsdd", epochs=2))`` is the CLI without a shell.
+
+    >>> settings(dataset="fsdd", batch_size=8)["batch_size"]
+    8
+    """
+    unknown = sorted(set(overrides) - set(OPTIONS))
+    if unknown:
+        raise UsageError(f"unknown settings {unknown}; known: {sorted(OPTIONS)}")
+    s = {k: v[1] for k, v in OPTIONS.items()}
+    s["model_kwargs"] = {}
+    s.update({k: _check_type(k, v, "settings") for k, v in overrides.items()})
+    if s["dataset"] is None:
+        raise UsageError("no dataset: give dataset='speechcommands', 'fsdd' or 'synthetic'")
+    s["dataset"] = s["dataset"].lower()
+    if s["out"] is None:
+        s["out"] = _default_out(s)
+    _check(s)
+    return s
 
 
 def _check(s: dict) -> None:
@@ -377,7 +403,14 @@ def _init_distributed(s: dict) -> tuple[bool, int]:
 
 
 def run(s: dict) -> dict:
-    """Train and evaluate the run ``s`` (settings from :func:`resolve_settings`); return its metrics."""
+    """Train and evaluate the run ``s`` (settings from :func:`resolve_settings` or
+    :func:`settings`); the notebooks call it too.
+
+    Returns:
+        dict: ``model`` (trained, in eval mode), ``classes``, ``history``, ``test`` (the
+        :func:`evaluate` result: accuracy, confusion, probabilities...), ``metrics`` (what
+        ``metrics.json`` holds; on rank 0) and ``out`` (the output folder).
+    """
     import torch.distributed as dist
 
     from apac_lab.train.config import TrainConfig
@@ -431,7 +464,7 @@ def run(s: dict) -> dict:
         history = fit(model, train_c, val_c, cfg, resume=s["resume"], on_epoch_end=log, augment=wave_aug)
         seconds = time.perf_counter() - t0
         result = evaluate(model, test_c, cfg, n_classes=len(classes))
-        metrics = {"test_accuracy": result["accuracy"]}
+        metrics = {"test_accuracy": result["accuracy"], "test_clips": int(result["confusion"].sum())}
         if main_proc:
             meta = {"model": model.state_dict(), "classes": classes, "settings": s, "n_classes": len(classes)}
             from apac_lab.train.loop import save_checkpoint
@@ -445,7 +478,9 @@ def run(s: dict) -> dict:
             metrics = _write_results(out, s, result, classes, history, seconds, n_params)
             say(f"[{PROG}] test accuracy {result['accuracy']:.4f} on {metrics['test_clips']} clips; "
                 f"results in {out}/")
-        return metrics
+        model.eval()
+        return {"model": model, "classes": classes, "history": history, "test": result, "metrics": metrics,
+                "out": out}
     finally:
         if distributed and dist.is_initialized():
             dist.destroy_process_group()
