@@ -452,7 +452,7 @@ def run(s: dict) -> dict:
             f"test metrics: {out / 'metrics.json'}, {out / 'report.txt'}, {out / 'confusion.csv'}")
 
         def log(rec):
-            if main_proc and s["quiet"] is False:
+            if main_proc:
                 parts = [f"epoch {rec['epoch']}/{s['epochs']}", f"train loss {rec['train_loss']:.4f}",
                          f"acc {rec.get('train_acc', float('nan')):.3f}"]
                 if "val_loss" in rec:
