@@ -5,7 +5,11 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from apac_lab.train import AddNoise, SpecAugment, TimeShift, TrainConfig, WaveAugment, attach_spec_augment, fit
+import numpy as np
+
+from apac_lab.train import (
+    AddNoise, SpecAugment, SpeedPerturb, TimeShift, TrainConfig, WaveAugment, attach_spec_augment, fit,
+)
 
 
 def _ramp(b=6, n=50):
@@ -45,6 +49,30 @@ class TestTimeShift:
             TimeShift(1.5)
         with pytest.raises(ValueError, match="batch, samples"):
             TimeShift(0.1)(torch.zeros(2, 3, 4))
+
+
+class TestSpeedPerturb:
+    @pytest.mark.parametrize("factor", [0.8, 1.0, 1.25])
+    def test_matches_linear_interpolation_about_the_centre(self, factor):
+        x = torch.randn(3, 101)
+        out = SpeedPerturb((factor, factor))(x)
+        t = np.arange(101)
+        src = 50 + factor * (t - 50)
+        t_pad = np.arange(-1, 102)  # zero padding: reading past the ends fades to 0 over one sample
+        for i in range(3):
+            ref = np.interp(src, t_pad, np.pad(x[i].numpy(), 1), left=0.0, right=0.0)
+            assert np.allclose(out[i].numpy(), ref, atol=1e-5)
+
+    def test_factors_differ_per_clip_and_eval_is_identity(self):
+        torch.manual_seed(0)
+        x = torch.randn(1, 400).repeat(8, 1)
+        out = SpeedPerturb((0.8, 1.2))(x)
+        assert len({round(float(r.std()), 6) for r in out - x}) == 8
+        assert torch.equal(SpeedPerturb().eval()(x), x)
+
+    def test_bad_factors(self):
+        with pytest.raises(ValueError, match="0 < low <= high"):
+            SpeedPerturb((0.0, 1.1))
 
 
 class TestAddNoise:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["TimeShift", "AddNoise", "SpecAugment", "WaveAugment", "attach_spec_augment", "find_frontend"]
+__all__ = ["TimeShift", "SpeedPerturb", "AddNoise", "SpecAugment", "WaveAugment", "attach_spec_augment",
+           "find_frontend"]
 
 
 class TimeShift(nn.Module):
@@ -57,6 +58,51 @@ class TimeShift(nn.Module):
         src = torch.arange(n, device=x.device)[None, :] - shift  # out[t] = x[t - shift]
         valid = (src >= 0) & (src < n)
         return torch.gather(x, 1, src.clamp(0, n - 1)) * valid
+
+
+class SpeedPerturb(nn.Module):
+    """Play each clip faster or slower by a random factor (pitch and formants move with it,
+    like a shorter or longer vocal tract), keeping its length: linear interpolation.
+
+    The clip is read at positions ``factor * (t - centre) + centre``, so it stays centred;
+    positions outside the clip read zeros. All clips go through one ``grid_sample`` call.
+
+    Args:
+        factors (tuple[float, float], default (0.9, 1.1)): range of the speed factor
+            (> 1 is faster and higher), drawn uniformly per clip.
+        p (float, default 1.0): probability that a clip is perturbed.
+
+    Shape: ``(batch, samples)`` -> ``(batch, samples)``.
+
+    >>> x = torch.sin(torch.arange(8000) * 2 * torch.pi * 200 / 8000)[None]
+    >>> y = SpeedPerturb((1.5, 1.5))(x)
+    >>> int(torch.fft.rfft(y[0, 2000:6000]).abs().argmax()) * 2  # Hz (2 Hz bins): 200 Hz played 1.5x faster
+    300
+    """
+
+    def __init__(self, factors: tuple[float, float] = (0.9, 1.1), *, p: float = 1.0) -> None:
+        super().__init__()
+        lo, hi = (float(v) for v in factors)
+        if not 0 < lo <= hi:
+            raise ValueError(f"factors must be (low, high) with 0 < low <= high, got {factors}")
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"p must be a probability in [0, 1], got {p}")
+        self.factors, self.p = (lo, hi), float(p)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0 or self.factors == (1.0, 1.0):
+            return x
+        if x.dim() != 2:
+            raise ValueError(f"SpeedPerturb expects (batch, samples), got shape {tuple(x.shape)}")
+        b, n = x.shape
+        lo, hi = self.factors
+        factor = lo + (hi - lo) * torch.rand(b, 1, device=x.device)
+        factor = torch.where(torch.rand(b, 1, device=x.device) < self.p, factor, torch.ones_like(factor))
+        pos = torch.linspace(-1.0, 1.0, n, device=x.device)[None, :] * factor  # normalised read positions
+        grid = torch.stack([pos, torch.zeros_like(pos)], -1)[:, None]  # (b, 1, n, 2): (x, y)
+        out = nn.functional.grid_sample(x[:, None, None, :], grid.to(x.dtype), mode="bilinear",
+                                        padding_mode="zeros", align_corners=True)
+        return out[:, 0, 0, :]
 
 
 class AddNoise(nn.Module):
@@ -157,21 +203,25 @@ class SpecAugment(nn.Module):
 
 
 class WaveAugment(nn.Sequential):
-    """Time shift, then noise: the waveform augmentation of the recipes and the CLI.
+    """Speed, time shift, then noise: the waveform augmentation of the recipes and the CLI.
 
     Args:
         max_shift (float, default 0.1): see :class:`TimeShift` (0 disables it).
         snr_db (tuple[float, float] | None, default (10.0, 30.0)): see :class:`AddNoise`;
             None disables noise.
         noise_p (float, default 0.5): probability of noise per clip.
+        speed (tuple[float, float] | None, default None): see :class:`SpeedPerturb`;
+            None disables it.
 
     >>> aug = WaveAugment(max_shift=0.1, snr_db=None); len(aug)
     1
     """
 
     def __init__(self, max_shift: float = 0.1, snr_db: tuple[float, float] | None = (10.0, 30.0),
-                 noise_p: float = 0.5) -> None:
+                 noise_p: float = 0.5, speed: tuple[float, float] | None = None) -> None:
         mods: list[nn.Module] = []
+        if speed is not None and tuple(speed) != (1.0, 1.0):
+            mods.append(SpeedPerturb(tuple(speed)))
         if max_shift > 0:
             mods.append(TimeShift(max_shift))
         if snr_db is not None and noise_p > 0:
