@@ -61,7 +61,7 @@ class TestSpeedPerturb:
         t_pad = np.arange(-1, 102)  # zero padding: reading past the ends fades to 0 over one sample
         for i in range(3):
             ref = np.interp(src, t_pad, np.pad(x[i].numpy(), 1), left=0.0, right=0.0)
-            assert np.allclose(out[i].numpy(), ref, atol=1e-5)
+            assert np.allclose(out[i].numpy(), ref, atol=1e-4)  # float32 read positions
 
     def test_factors_differ_per_clip_and_eval_is_identity(self):
         torch.manual_seed(0)
