@@ -68,6 +68,16 @@ def _check(sample_rate: int, n_fft: int, hop_length: int, n_mels: int, f_min: fl
         )
 
 
+def _check_length(waveform: torch.Tensor, n_fft: int) -> None:
+    """Centred frames mirror n_fft // 2 samples at each end: the clip must be longer than that."""
+    if waveform.dim() == 0 or waveform.shape[-1] <= n_fft // 2:
+        n = 0 if waveform.dim() == 0 else waveform.shape[-1]
+        raise ValueError(
+            f"the waveform has {n} samples, but centred frames need more than n_fft // 2 = {n_fft // 2}; "
+            "pass a longer clip (samples last) or a smaller n_fft"
+        )
+
+
 class MelSpectrogram(nn.Module):
     """Power mel spectrogram (torchaudio, Hann window, centred frames, HTK mel).
 
@@ -98,8 +108,8 @@ class MelSpectrogram(nn.Module):
     ) -> None:
         super().__init__()
         d = apac_defaults(sample_rate)
-        n_fft = n_fft or d["n_fft"]
-        hop_length = hop_length or d["hop_length"]
+        n_fft = d["n_fft"] if n_fft is None else n_fft
+        hop_length = d["hop_length"] if hop_length is None else hop_length
         _check(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
         self.sample_rate, self.n_fft, self.hop_length, self.n_mels = sample_rate, n_fft, hop_length, n_mels
         self.f_min, self.f_max = f_min, (sample_rate / 2 if f_max is None else f_max)
@@ -109,6 +119,7 @@ class MelSpectrogram(nn.Module):
         )
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        _check_length(waveform, self.n_fft)
         return self.mel(waveform)
 
 
@@ -124,11 +135,16 @@ class LogMel(MelSpectrogram):
         self.eps = eps
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        _check_length(waveform, self.n_fft)
         return safe_log(self.mel(waveform), self.eps)
 
 
 class MFCC(nn.Module):
     """MFCC (torchaudio): mel power -> dB (top_db 80) -> orthonormal DCT-II.
+
+    Equals ``torchaudio.transforms.MFCC`` clip by clip. Unlike it, the 80 dB floor is set
+    per clip in a batch too (torchaudio sets one floor for a whole 2D/3D batch), so a
+    clip's MFCC does not depend on the other clips in its batch.
 
     Args:
         sample_rate (int, default 16000): Hz.
@@ -154,8 +170,8 @@ class MFCC(nn.Module):
     ) -> None:
         super().__init__()
         d = apac_defaults(sample_rate)
-        n_fft = n_fft or d["n_fft"]
-        hop_length = hop_length or d["hop_length"]
+        n_fft = d["n_fft"] if n_fft is None else n_fft
+        hop_length = d["hop_length"] if hop_length is None else hop_length
         _check(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
         if not 1 <= n_mfcc <= n_mels:
             raise ValueError(f"n_mfcc must be in 1..n_mels={n_mels}, got {n_mfcc}")
@@ -167,4 +183,11 @@ class MFCC(nn.Module):
         )
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        return self.mfcc(waveform)
+        _check_length(waveform, self.n_fft)
+        mel = self.mfcc.MelSpectrogram(waveform)  # (..., n_mels, frames)
+        # torchaudio floors a 2D/3D input at ONE (max - top_db) over the whole batch, so a loud
+        # clip would change a quiet clip's MFCC; a 4D (clips, 1, mels, frames) view gives each
+        # clip its own floor, exactly what torchaudio.transforms.MFCC does on a single clip.
+        lead = mel.shape[:-2]
+        db = self.mfcc.amplitude_to_DB(mel.reshape(-1, 1, *mel.shape[-2:])).reshape(mel.shape)
+        return torch.matmul(db.transpose(-1, -2), self.mfcc.dct_mat).transpose(-1, -2).reshape(*lead, self.n_mfcc, -1)

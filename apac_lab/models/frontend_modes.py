@@ -17,15 +17,16 @@ learned filters as the log-mel pathway):
 * log-mel = ``safe_log(mel, eps)`` (natural log of ``max(mel, eps)``).
 * MFCC = orthonormal DCT-II of ``10 log10(max(mel, 1e-10))``, floored at 80 dB below each
   clip's own maximum, first ``n_mfcc`` coefficients. In ``std`` mode this equals
-  ``apac_lab.frontends.MFCC`` clip by clip (torchaudio applies the 80 dB floor across a whole
-  batch; here it is per clip, so a clip's MFCC never depends on its batch-mates).
+  ``apac_lab.frontends.MFCC`` (also per clip: a clip's MFCC never depends on its batch-mates).
+* Both are computed in float32, also under mixed precision (float16 power spectra overflow).
 
 A trainable mel basis has no sign constraint: after a few optimiser steps some energies
 go negative. Both logs clamp first (``safe_log``), so they stay finite; the clamped bins
 pass no gradient (choice: clamp, rather than re-parametrising nnAudio's basis).
 
-The nnAudio mel starts as torchaudio's (HTK mel scale, unnormalised triangles, Hann
-window, centred reflect-padded frames, power 2), so a cold start equals ``std``.
+The trainable modes use :class:`apac_lab.frontends.NNAudioMel`, which starts as torchaudio's
+mel (HTK mel scale, unnormalised triangles, Hann window, centred reflect-padded frames,
+power 2), so a cold start equals ``std``.
 
 Defaults are the paper's at 16 kHz (n_fft 2048, hop 512, n_mels 128, n_mfcc 64), scaled
 to other rates by :func:`apac_lab.frontends.apac_defaults` (8 kHz: n_fft 1024, hop 256).
@@ -41,7 +42,7 @@ import torch
 import torchaudio
 from torch import nn
 
-from apac_lab.frontends import MelSpectrogram, apac_defaults, safe_log
+from apac_lab.frontends import MelSpectrogram, NNAudioMel, apac_defaults, safe_log
 
 __all__ = ["MODES", "TRAINABLE", "APACFrontEnd", "build_frontend", "check_waveform_batch", "mel_to_mfcc",
            "load_frontend_checkpoint", "save_frontend_checkpoint"]
@@ -115,27 +116,6 @@ def mel_to_mfcc(mel: torch.Tensor, dct: torch.Tensor, top_db: float | None = 80.
     return torch.matmul(db.transpose(-1, -2), dct).transpose(-1, -2)
 
 
-class _NnAudioMel(nn.Module):
-    """Private adapter: nnAudio's MelSpectrogram set up to start equal to torchaudio's."""
-
-    def __init__(self, *, sample_rate: int, n_fft: int, hop_length: int, n_mels: int, f_min: float, f_max: float,
-                 trainable_mel: bool, trainable_stft: bool) -> None:
-        super().__init__()
-        try:
-            from nnAudio import features
-        except ImportError as exc:  # pragma: no cover - nnAudio is in requirements
-            raise ImportError("the trainable front-end modes need nnAudio: pip install 'nnAudio==0.3.4'") from exc
-        self.spec = features.MelSpectrogram(
-            sr=sample_rate, n_fft=n_fft, n_mels=n_mels, hop_length=hop_length, window="hann", center=True,
-            pad_mode="reflect", power=2.0, htk=True, fmin=f_min, fmax=f_max, norm=None,
-            trainable_mel=trainable_mel, trainable_STFT=trainable_stft, verbose=False,
-        )
-        self.spec.mel_basis.data = self.spec.mel_basis.data.float()
-
-    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        return self.spec(waveform)
-
-
 class APACFrontEnd(nn.Module):
     """Waveform to log-mel and MFCC, in one of the five :data:`MODES`.
 
@@ -145,7 +125,8 @@ class APACFrontEnd(nn.Module):
         n_fft (int | None, default None): window in samples; None scales 2048 @ 16 kHz.
         hop_length (int | None, default None): hop in samples; None scales 512 @ 16 kHz.
         n_mels (int, default 128): mel bands.
-        n_mfcc (int, default 64): MFCCs; 0 turns the MFCC output off (returns None).
+        n_mfcc (int | None, default None): MFCCs; None is ``min(64, n_mels)``; 0 turns the MFCC
+            output off (returns None).
         f_min (float, default 0.0): lowest mel edge in Hz.
         f_max (float | None, default None): highest mel edge in Hz; None is Nyquist.
         eps (float, default 1e-6): floor of the log-mel.
@@ -170,7 +151,7 @@ class APACFrontEnd(nn.Module):
         n_fft: int | None = None,
         hop_length: int | None = None,
         n_mels: int = 128,
-        n_mfcc: int = 64,
+        n_mfcc: int | None = None,
         f_min: float = 0.0,
         f_max: float | None = None,
         eps: float = 1e-6,
@@ -183,6 +164,7 @@ class APACFrontEnd(nn.Module):
         n_fft = n_fft or d["n_fft"]
         hop_length = hop_length or d["hop_length"]
         f_max = sample_rate / 2 if f_max is None else f_max
+        n_mfcc = min(64, n_mels) if n_mfcc is None else n_mfcc
         if not 0 <= n_mfcc <= n_mels:
             raise ValueError(f"n_mfcc must be in 0..n_mels={n_mels} (0 turns the MFCC pathway off), got {n_mfcc}")
         # torchaudio's checks (rates, sizes, band edges) with their clear messages:
@@ -195,9 +177,9 @@ class APACFrontEnd(nn.Module):
         if mode == "std":
             self.mel = fixed
         else:
-            self.mel = _NnAudioMel(sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
-                                   f_min=f_min, f_max=f_max, trainable_mel=self.trainable_mel,
-                                   trainable_stft=self.trainable_stft)
+            self.mel = NNAudioMel(sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
+                                  f_min=f_min, f_max=f_max, trainable_mel=self.trainable_mel,
+                                  trainable_stft=self.trainable_stft)
         if n_mfcc:
             self.register_buffer("dct", torchaudio.functional.create_dct(n_mfcc, n_mels, "ortho"), persistent=False)
         else:
@@ -233,17 +215,23 @@ class APACFrontEnd(nn.Module):
         """The current mel filterbank, ``(n_mels, n_fft // 2 + 1)`` (learned in the trainable modes)."""
         if self.mode == "std":
             return self.mel.mel.mel_scale.fb.T.detach()
-        return self.mel.spec.mel_basis.detach()
+        return self.mel.mel_basis.detach()
 
     def power_mel(self, waveform: torch.Tensor) -> torch.Tensor:
-        """``(batch, samples)`` -> power mel ``(batch, n_mels, frames)`` (may dip below 0 once trained)."""
+        """``(batch, samples)`` -> power mel ``(batch, n_mels, frames)`` (may dip below 0 once trained).
+
+        Always computed in float32, also under mixed precision (autocast): power spectra of
+        loud clips overflow float16 (max 65504), and the logs would then be inf.
+        """
         waveform = check_waveform_batch(waveform, self.min_samples, self.sample_rate)
-        return self.mel(waveform)
+        with torch.autocast(device_type=waveform.device.type, enabled=False):
+            return self.mel(waveform.float())
 
     def forward(self, waveform: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         mel = self.power_mel(waveform)
-        log_mel = safe_log(mel, self.eps)
-        mfcc = mel_to_mfcc(mel, self.dct, self.top_db) if self.dct is not None else None
+        with torch.autocast(device_type=mel.device.type, enabled=False):
+            log_mel = safe_log(mel, self.eps)
+            mfcc = mel_to_mfcc(mel, self.dct, self.top_db) if self.dct is not None else None
         return log_mel, mfcc
 
     def extra_repr(self) -> str:
