@@ -346,6 +346,24 @@ def cache_in_memory(ds, mode: str = "auto", *, progress: bool = True):
     return cached
 
 
+_DATA_KEYS = ("dataset", "data_root", "sample_rate", "clip_seconds", "holdout_speakers", "val_fraction", "per_class",
+              "test_per_class", "seed", "cache")
+_last_data: list = []  # [(key, (train, val, test))]: the last in-memory data, reused by the next run
+
+
+def _cached(s: dict, splits, progress: bool):
+    """The splits in memory, reusing the previous run's when its data settings were the same
+    (a notebook that trains five modes reads and resamples the clips once)."""
+    key = json.dumps({k: s[k] for k in _DATA_KEYS}, sort_keys=True)
+    if _last_data and _last_data[0][0] == key:
+        return _last_data[0][1]
+    cached = tuple(cache_in_memory(d, s["cache"], progress=progress) for d in splits)
+    _last_data.clear()
+    if all(d is None or not hasattr(d, "clips") for d in cached):  # all in memory: worth keeping
+        _last_data.append((key, cached))
+    return cached
+
+
 def _augmentations(s: dict, model: torch.nn.Module):
     from apac_lab.train.augment import SpecAugment, WaveAugment, attach_spec_augment
 
@@ -359,12 +377,12 @@ def _augmentations(s: dict, model: torch.nn.Module):
 
 
 def _write_results(out: Path, s: dict, result: dict, classes: list[str], history: list[dict], seconds: float,
-                   n_params: int) -> dict:
+                   n_params: int, data: str) -> dict:
     from apac_lab.train.metrics import format_report, per_class_report
 
     report = per_class_report(result["confusion"], classes)
     metrics = {
-        "dataset": s["dataset"], "model": s["model"], "mode": s["mode"], "test_accuracy": result["accuracy"],
+        "dataset": s["dataset"], "data": data, "model": s["model"], "mode": s["mode"], "test_accuracy": result["accuracy"],
         "test_loss": result["loss"], "test_clips": int(result["confusion"].sum()), "classes": classes,
         "confusion": result["confusion"].tolist(), "per_class": report, "parameters": n_params,
         "epochs_run": len(history), "train_seconds": seconds,
@@ -413,7 +431,8 @@ def run(s: dict) -> dict:
     Returns:
         dict: ``model`` (trained, in eval mode), ``classes``, ``history``, ``test`` (the
         :func:`evaluate` result: accuracy, confusion, probabilities...), ``metrics`` (what
-        ``metrics.json`` holds; on rank 0) and ``out`` (the output folder).
+        ``metrics.json`` holds; on rank 0), ``out`` (the output folder) and ``data`` (the
+        training set's name: ``synthetic/...`` when the synthetic fallback was used).
     """
     import torch.distributed as dist
 
@@ -436,7 +455,7 @@ def run(s: dict) -> dict:
         n_params = sum(p.numel() for p in model.parameters())
         wave_aug = _augmentations(s, model)
         progress = not s["quiet"] and main_proc
-        train_c, val_c, test_c = (cache_in_memory(d, s["cache"], progress=progress) for d in (train, val, test))
+        train_c, val_c, test_c = _cached(s, (train, val, test), progress)
         cfg = TrainConfig(
             epochs=s["epochs"], batch_size=s["batch_size"], lr=s["lr"], weight_decay=s["weight_decay"],
             optimizer=s["optimizer"], scheduler=s["scheduler"], label_smoothing=s["label_smoothing"], seed=s["seed"],
@@ -479,12 +498,12 @@ def run(s: dict) -> dict:
                 from apac_lab.models import save_frontend_checkpoint
 
                 save_frontend_checkpoint(front, out / "frontend.pt", dataset=s["dataset"])
-            metrics = _write_results(out, s, result, classes, history, seconds, n_params)
+            metrics = _write_results(out, s, result, classes, history, seconds, n_params, train.name)
             say(f"[{PROG}] test accuracy {result['accuracy']:.4f} on {metrics['test_clips']} clips; "
                 f"results in {out}/")
         model.eval()
         return {"model": model, "classes": classes, "history": history, "test": result, "metrics": metrics,
-                "out": out}
+                "out": out, "data": train.name}
     finally:
         if distributed and dist.is_initialized():
             dist.destroy_process_group()
