@@ -89,7 +89,7 @@ def results_table(rows: Sequence[Mapping], columns: Sequence[str], *, title: str
 
 
 def mel_three_ways(mels: Mapping[str, object], *, sample_rate: int, hop_length: int, title: str,
-                   credit: str | None = None, difference: bool = True) -> go.Figure:
+                   credit: str | None = None, difference: bool | str = True) -> go.Figure:
     """Log-mel spectrograms of one clip side by side, on one colour scale (the paper's
     Figures 11-13), plus the difference of the last two when ``difference``.
 
@@ -99,7 +99,8 @@ def mel_three_ways(mels: Mapping[str, object], *, sample_rate: int, hop_length: 
         hop_length (int): samples between frames, for the time axis.
         title (str): figure title.
         credit (str | None): credit line for the audio.
-        difference (bool, default True): add a panel "last minus previous" (RdBu).
+        difference (bool | str, default True): add a panel "last minus previous" (RdBu);
+            a string is that panel's title.
 
     >>> f = mel_three_ways({"a": np.zeros((4, 3)), "b": np.ones((4, 3))}, sample_rate=8000, hop_length=256, title="t")
     >>> len(f.data)
@@ -108,23 +109,27 @@ def mel_three_ways(mels: Mapping[str, object], *, sample_rate: int, hop_length: 
     items = [(k, to_numpy(v)) for k, v in mels.items()]
     if not items:
         raise ValueError("mel_three_ways needs at least one spectrogram")
-    panels = [k for k, _ in items] + (["difference: " + items[-1][0] + " − " + items[-2][0]]
-                                      if difference and len(items) >= 2 else [])
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=panels, horizontal_spacing=0.06)
+    diff = bool(difference) and len(items) >= 2
+    diff_title = difference if isinstance(difference, str) else f"{items[-1][0]} − {items[-2][0]}"
+    panels = [k for k, _ in items] + ([diff_title] if diff else [])
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=panels, horizontal_spacing=0.1 if diff else 0.05)
     lo = min(float(np.percentile(v, 1)) for _, v in items)
     hi = max(float(v.max()) for _, v in items)
+    end = fig.layout[f"xaxis{len(items) if len(items) > 1 else ''}"].domain[1]
     for i, (name, v) in enumerate(items, start=1):
         t = np.arange(v.shape[1]) * hop_length / sample_rate
         fig.add_trace(go.Heatmap(z=v, x=t, colorscale=COLORSCALE, zmin=lo, zmax=hi, showscale=i == len(items),
-                                 colorbar=dict(title="log power", x=(len(items) / len(panels)) + 0.005, len=0.9),
+                                 colorbar=dict(title="log power", x=end + 0.01, thickness=12, len=0.9),
                                  hovertemplate="%{x:.2f} s, band %{y}: %{z:.2f}<extra>" + name + "</extra>"),
                       row=1, col=i)
-    if len(panels) > len(items):
+    if diff:
         d = items[-1][1] - items[-2][1]
         m = float(np.abs(d).max()) or 1.0
         t = np.arange(d.shape[1]) * hop_length / sample_rate
         fig.add_trace(go.Heatmap(z=d, x=t, colorscale=DIVERGING, zmid=0, zmin=-m, zmax=m,
-                                 colorbar=dict(title="Δ log power", x=1.02, len=0.9)), row=1, col=len(panels))
+                                 colorbar=dict(title="Δ", x=1.01, thickness=12, len=0.9)), row=1, col=len(panels))
+    for ann in fig.layout.annotations:  # subplot titles: smaller, so that four fit
+        ann.font = dict(size=12)
     style(fig, title=title, x_title="Time (s)", y_title="Mel band (index, low to high)", height=380, credit=credit)
     for i in range(2, len(panels) + 1):
         fig.update_xaxes(title_text="Time (s)", row=1, col=i)

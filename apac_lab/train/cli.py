@@ -80,6 +80,7 @@ OPTIONS: dict[str, tuple[Any, Any, str, dict]] = {
     "optimizer": (str, "adam", "adam, adamw or sgd", {"choices": ["adam", "adamw", "sgd"]}),
     "scheduler": (str, "none", "none, cosine or onecycle", {"choices": ["none", "cosine", "onecycle"]}),
     "label_smoothing": (float, 0.0, "cross-entropy label smoothing", {}),
+    "frontend_lr_scale": (float, 1.0, "learning rate of a trainable front-end relative to --lr", {}),
     "grad_clip": (float, None, "clip the gradient norm to this value", {}),
     "early_stopping_patience": (int, None, "stop after this many epochs without a better validation loss", {}),
     "max_steps_per_epoch": (int, None, "cap on steps per epoch (quick runs)", {}),
@@ -242,6 +243,8 @@ def _check(s: dict) -> None:
             raise UsageError(f"--{key.replace('_', '-')} must be >= 1, got {s[key]}")
     if not s["lr"] > 0:
         raise UsageError(f"--lr must be > 0, got {s['lr']}")
+    if not s["frontend_lr_scale"] > 0:
+        raise UsageError(f"--frontend-lr-scale must be > 0, got {s['frontend_lr_scale']}")
     if s["weight_decay"] < 0:
         raise UsageError(f"--weight-decay must be >= 0, got {s['weight_decay']}")
     if not 0 < s["clip_seconds"] <= 60:
@@ -462,6 +465,7 @@ def run(s: dict) -> dict:
             device=s["device"], amp=s["amp"], num_workers=s["num_workers"],
             early_stopping_patience=s["early_stopping_patience"], out_dir=str(out), progress=progress,
             max_steps_per_epoch=s["max_steps_per_epoch"], grad_clip=s["grad_clip"],
+            frontend_lr_scale=s["frontend_lr_scale"],
             extra={"dataset": s["dataset"], "model": s["model"], "mode": s["mode"]},
         )
         if main_proc:

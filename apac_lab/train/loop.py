@@ -100,11 +100,25 @@ def _optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
     return cls(params, lr=config.lr, weight_decay=config.weight_decay)
 
 
+def _param_groups(model: nn.Module, frontend: nn.Module | None, config: TrainConfig) -> list[dict]:
+    """One group, or two when ``config.frontend_lr_scale != 1``: the front-end's parameters
+    (``frontend=``, or the model's submodule named ``frontend``) get ``lr * scale``."""
+    front = {id(p) for n, p in model.named_parameters() if n.startswith("frontend.") or ".frontend." in n}
+    if frontend is not None:
+        front |= {id(p) for p in frontend.parameters()}
+    params = [p for m in ([model] + ([frontend] if frontend is not None else [])) for p in m.parameters() if p.requires_grad]
+    fe = [p for p in params if id(p) in front]
+    if config.frontend_lr_scale == 1.0 or not fe:
+        return [{"params": params}]
+    return [{"params": [p for p in params if id(p) not in front]},
+            {"params": fe, "lr": config.lr * config.frontend_lr_scale}]
+
+
 def _scheduler(opt, config: TrainConfig, steps_per_epoch: int):
     if config.scheduler == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
     if config.scheduler == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, epochs=config.epochs,
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in opt.param_groups], epochs=config.epochs,
                                                    steps_per_epoch=steps_per_epoch)
     return None
 
@@ -316,14 +330,15 @@ def fit(
         frontend.to(device)
     if augment is not None:
         augment.to(device)
-    params = [p for m in ([model] + ([frontend] if frontend is not None else [])) for p in m.parameters() if p.requires_grad]
+    groups = _param_groups(model, frontend, config)
+    params = [p for g in groups for p in g["params"]]
     if not params:
         raise ValueError("the model has no trainable parameters")
     train_model, train_frontend = model, frontend
     if _distributed():
         ids = [device.index] if device.type == "cuda" else None
         train_model, train_frontend = nn.parallel.DistributedDataParallel(_Pipeline(model, frontend), device_ids=ids), None
-    opt = _optimizer(params, config)
+    opt = _optimizer(groups, config)
     scaler = torch.amp.GradScaler("cuda", enabled=config.amp and device.type == "cuda")
     criterion = _criterion(config)
     steps_per_epoch = _steps(make_loader(train_data, config, train=True), config)
