@@ -357,7 +357,7 @@ _last_data: list = []  # [(key, (train, val, test))]: the last in-memory data, r
 def _cached(s: dict, splits, progress: bool):
     """The splits in memory, reusing the previous run's when its data settings were the same
     (a notebook that trains five modes reads and resamples the clips once)."""
-    key = json.dumps({k: s[k] for k in _DATA_KEYS}, sort_keys=True)
+    key = json.dumps({**{k: s[k] for k in _DATA_KEYS}, "env": os.environ.get("APAC_LAB_DATA")}, sort_keys=True)
     if _last_data and _last_data[0][0] == key:
         return _last_data[0][1]
     cached = tuple(cache_in_memory(d, s["cache"], progress=progress) for d in splits)
