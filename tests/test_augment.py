@@ -8,7 +8,7 @@ from torch.utils.data import TensorDataset
 import numpy as np
 
 from apac_lab.train import (
-    AddNoise, SpecAugment, SpeedPerturb, TimeShift, TrainConfig, WaveAugment, attach_spec_augment, fit,
+    AddNoise, RandomEQ, SpecAugment, SpeedPerturb, TimeShift, TrainConfig, WaveAugment, attach_spec_augment, fit,
 )
 
 
@@ -73,6 +73,26 @@ class TestSpeedPerturb:
     def test_bad_factors(self):
         with pytest.raises(ValueError, match="0 < low <= high"):
             SpeedPerturb((0.0, 1.1))
+
+
+class TestRandomEQ:
+    def test_response_stays_within_its_bounds_and_differs_per_clip(self):
+        torch.manual_seed(0)
+        x = torch.randn(6, 4000)
+        y = RandomEQ(max_db=12.0, gain_db=(-6.0, 6.0))(x)
+        db = 20 * torch.log10(torch.fft.rfft(y).abs() / torch.fft.rfft(x).abs())
+        assert db.max() <= 18.0 + 1e-3 and db.min() >= -18.0 - 1e-3
+        assert (db[:, 1:] - db[:, :-1]).abs().max() < 0.1  # smooth: 4 cosines over 2001 bins
+        assert len({round(float(d.mean()), 3) for d in db}) == 6
+
+    def test_flat_response_is_a_pure_gain_and_eval_is_identity(self):
+        x = torch.randn(3, 1000)
+        assert torch.allclose(RandomEQ(0.0, (-20.0, -20.0))(x), x / 10, atol=1e-5)
+        assert torch.equal(RandomEQ().eval()(x), x)
+
+    def test_bad_arguments(self):
+        with pytest.raises(ValueError, match="max_db"):
+            RandomEQ(-1.0)
 
 
 class TestAddNoise:

@@ -93,6 +93,7 @@ class TestBadArguments:
         (["--dataset", "fsdd", "--lr", "-1"], "--lr must be > 0"),
         (["--dataset", "fsdd", "--frontend-lr-scale", "0"], "--frontend-lr-scale must be > 0"),
         (["--dataset", "fsdd", "--speed", "1.2", "0.9"], "--speed needs LOW HIGH"),
+        (["--dataset", "fsdd", "--gain-db", "6", "-6"], "--gain-db needs LOW HIGH"),
         (["--dataset", "fsdd", "--epochs", "two"], "invalid int value"),
         (["--dataset", "fsdd", "--no-such-flag"], "unrecognized arguments"),
         (["--epochs", "2"], "no dataset"),

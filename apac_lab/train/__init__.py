@@ -1,7 +1,7 @@
 """Training: one config object, one loop (fit / evaluate), metrics, augmentation, the CLI."""
 
 from apac_lab.train.augment import (
-    AddNoise, SpecAugment, SpeedPerturb, TimeShift, WaveAugment, attach_spec_augment, find_frontend,
+    AddNoise, RandomEQ, SpecAugment, SpeedPerturb, TimeShift, WaveAugment, attach_spec_augment, find_frontend,
 )
 from apac_lab.train.config import TrainConfig
 from apac_lab.train.loop import evaluate, fit, load_checkpoint, make_loader, predict, save_checkpoint
@@ -10,5 +10,5 @@ from apac_lab.train.metrics import accuracy, confusion_matrix, format_report, pe
 __all__ = [
     "TrainConfig", "evaluate", "fit", "load_checkpoint", "make_loader", "predict", "save_checkpoint",
     "accuracy", "confusion_matrix", "format_report", "per_class_report",
-    "AddNoise", "SpecAugment", "SpeedPerturb", "TimeShift", "WaveAugment", "attach_spec_augment", "find_frontend",
+    "AddNoise", "RandomEQ", "SpecAugment", "SpeedPerturb", "TimeShift", "WaveAugment", "attach_spec_augment", "find_frontend",
 ]

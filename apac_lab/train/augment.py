@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["TimeShift", "SpeedPerturb", "AddNoise", "SpecAugment", "WaveAugment", "attach_spec_augment",
+__all__ = ["TimeShift", "SpeedPerturb", "RandomEQ", "AddNoise", "SpecAugment", "WaveAugment", "attach_spec_augment",
            "find_frontend"]
 
 
@@ -103,6 +103,58 @@ class SpeedPerturb(nn.Module):
         out = nn.functional.grid_sample(x[:, None, None, :], grid.to(x.dtype), mode="bilinear",
                                         padding_mode="zeros", align_corners=True)
         return out[:, 0, 0, :]
+
+
+class RandomEQ(nn.Module):
+    """Filter each clip with a random smooth frequency response and a random gain: another
+    microphone, room or level. Speakers recorded with different equipment differ this way.
+
+    The response in dB is ``gain + sum_k a_k cos(k pi f / f_nyquist)``, k = 1..``n_terms``,
+    with ``a_k`` uniform in ``[-max_db / n_terms, max_db / n_terms]`` (so it stays within
+    ``max_db`` of the gain) and ``gain`` uniform in ``gain_db``; applied by FFT, all clips
+    at once.
+
+    Args:
+        max_db (float, default 12.0): largest excursion of the response, in dB (0: flat).
+        gain_db (tuple[float, float], default (-10.0, 10.0)): range of the overall gain, dB.
+        n_terms (int, default 4): cosine terms (more: wigglier responses).
+        p (float, default 1.0): probability that a clip is filtered.
+
+    Shape: ``(batch, samples)`` -> ``(batch, samples)``.
+
+    >>> _ = torch.manual_seed(0); x = torch.randn(4, 8000)
+    >>> y = RandomEQ(max_db=0.0, gain_db=(6.0, 6.0))(x)
+    >>> round(float(y.std() / x.std()), 2)  # +6 dB is twice the amplitude
+    2.0
+    """
+
+    def __init__(self, max_db: float = 12.0, gain_db: tuple[float, float] = (-10.0, 10.0), *, n_terms: int = 4,
+                 p: float = 1.0) -> None:
+        super().__init__()
+        lo, hi = (float(v) for v in gain_db)
+        if max_db < 0 or lo > hi:
+            raise ValueError(f"need max_db >= 0 and gain_db (low, high) with low <= high, got {max_db}, {gain_db}")
+        if n_terms < 1:
+            raise ValueError(f"n_terms must be >= 1, got {n_terms}")
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"p must be a probability in [0, 1], got {p}")
+        self.max_db, self.gain_db, self.n_terms, self.p = float(max_db), (lo, hi), int(n_terms), float(p)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        if x.dim() != 2:
+            raise ValueError(f"RandomEQ expects (batch, samples), got shape {tuple(x.shape)}")
+        b, n = x.shape
+        lo, hi = self.gain_db
+        gain = lo + (hi - lo) * torch.rand(b, 1, device=x.device)
+        a = (2 * torch.rand(b, self.n_terms, device=x.device) - 1) * (self.max_db / self.n_terms)
+        f = torch.linspace(0.0, 1.0, n // 2 + 1, device=x.device)
+        k = torch.arange(1, self.n_terms + 1, device=x.device, dtype=f.dtype)
+        db = gain + a @ torch.cos(torch.pi * k[:, None] * f[None, :])  # (b, bins)
+        db = db * (torch.rand(b, 1, device=x.device) < self.p)
+        spec = torch.fft.rfft(x.float(), n=n) * 10.0 ** (db / 20.0)
+        return torch.fft.irfft(spec, n=n).to(x.dtype)
 
 
 class AddNoise(nn.Module):
@@ -203,7 +255,8 @@ class SpecAugment(nn.Module):
 
 
 class WaveAugment(nn.Sequential):
-    """Speed, time shift, then noise: the waveform augmentation of the recipes and the CLI.
+    """Speed, equaliser and gain, time shift, then noise: the waveform augmentation of the
+    recipes and the CLI.
 
     Args:
         max_shift (float, default 0.1): see :class:`TimeShift` (0 disables it).
@@ -212,16 +265,22 @@ class WaveAugment(nn.Sequential):
         noise_p (float, default 0.5): probability of noise per clip.
         speed (tuple[float, float] | None, default None): see :class:`SpeedPerturb`;
             None disables it.
+        eq_db (float, default 0.0): see :class:`RandomEQ` (``max_db``); 0 and no
+            ``gain_db`` disable it.
+        gain_db (tuple[float, float] | None, default None): random gain range in dB.
 
     >>> aug = WaveAugment(max_shift=0.1, snr_db=None); len(aug)
     1
     """
 
     def __init__(self, max_shift: float = 0.1, snr_db: tuple[float, float] | None = (10.0, 30.0),
-                 noise_p: float = 0.5, speed: tuple[float, float] | None = None) -> None:
+                 noise_p: float = 0.5, speed: tuple[float, float] | None = None, eq_db: float = 0.0,
+                 gain_db: tuple[float, float] | None = None) -> None:
         mods: list[nn.Module] = []
         if speed is not None and tuple(speed) != (1.0, 1.0):
             mods.append(SpeedPerturb(tuple(speed)))
+        if eq_db > 0 or gain_db is not None:
+            mods.append(RandomEQ(eq_db, tuple(gain_db) if gain_db is not None else (0.0, 0.0)))
         if max_shift > 0:
             mods.append(TimeShift(max_shift))
         if snr_db is not None and noise_p > 0:

@@ -90,6 +90,9 @@ OPTIONS: dict[str, tuple[Any, Any, str, dict]] = {
     "noise_p": (float, 0.5, "augmentation: probability of noise per clip", {}),
     "speed": (list, None, "augmentation: play each clip at a speed drawn in [LOW, HIGH] (e.g. 0.9 1.1)",
               {"nargs": 2, "metavar": ("LOW", "HIGH"), "type": float}),
+    "eq_db": (float, 0.0, "augmentation: random smooth equaliser, largest excursion in dB (0: off)", {}),
+    "gain_db": (list, None, "augmentation: random gain drawn in [LOW, HIGH] dB",
+                {"nargs": 2, "metavar": ("LOW", "HIGH"), "type": float}),
     "spec_augment": (list, None, "augmentation: SpecAugment, widest frequency mask (bands) and time mask (frames)",
                      {"nargs": 2, "metavar": ("FREQ", "TIME"), "type": int}),
     "seed": (int, 0, "seed of the model, the order of the clips, dropout and augmentation", {}),
@@ -259,6 +262,10 @@ def _check(s: dict) -> None:
         raise UsageError(f"--noise-snr needs LOW HIGH with LOW <= HIGH (dB), got {s['noise_snr']}")
     if s["speed"] is not None and (len(s["speed"]) != 2 or not 0 < s["speed"][0] <= s["speed"][1]):
         raise UsageError(f"--speed needs LOW HIGH with 0 < LOW <= HIGH, got {s['speed']}")
+    if s["eq_db"] < 0:
+        raise UsageError(f"--eq-db must be >= 0, got {s['eq_db']}")
+    if s["gain_db"] is not None and (len(s["gain_db"]) != 2 or s["gain_db"][0] > s["gain_db"][1]):
+        raise UsageError(f"--gain-db needs LOW HIGH with LOW <= HIGH (dB), got {s['gain_db']}")
     if s["spec_augment"] is not None and (len(s["spec_augment"]) != 2 or min(s["spec_augment"]) < 0):
         raise UsageError(f"--spec-augment needs FREQ TIME, two whole numbers >= 0, got {s['spec_augment']}")
     if s["num_workers"] < 0:
@@ -371,9 +378,11 @@ def _augmentations(s: dict, model: torch.nn.Module):
     from apac_lab.train.augment import SpecAugment, WaveAugment, attach_spec_augment
 
     wave = None
-    if s["time_shift"] > 0 or s["noise_snr"] is not None or s["speed"] is not None:
+    if s["time_shift"] > 0 or s["noise_snr"] is not None or s["speed"] is not None or s["eq_db"] > 0 \
+            or s["gain_db"] is not None:
         wave = WaveAugment(max_shift=s["time_shift"], snr_db=tuple(s["noise_snr"]) if s["noise_snr"] else None,
-                           noise_p=s["noise_p"], speed=tuple(s["speed"]) if s["speed"] else None)
+                           noise_p=s["noise_p"], speed=tuple(s["speed"]) if s["speed"] else None,
+                           eq_db=s["eq_db"], gain_db=tuple(s["gain_db"]) if s["gain_db"] else None)
     if s["spec_augment"] is not None:
         attach_spec_augment(model, SpecAugment(*s["spec_augment"]))
     return wave
