@@ -207,10 +207,11 @@ def _band_mask(b: int, size: int, width: int, count: int, device) -> torch.Tenso
 
 
 class SpecAugment(nn.Module):
-    """Mask random frequency bands and time spans of a spectrogram (Park et al., 2019).
+    """Stretch a spectrogram in time, then mask random frequency bands and time spans
+    (Park et al., 2019).
 
-    Each clip gets its own masks. Masked cells are set to ``value`` or, by default, to
-    the clip's mean (for a log-mel that is a neutral level, unlike 0).
+    Each clip gets its own stretch and masks. Masked cells are set to ``value`` or, by
+    default, to the clip's mean (for a log-mel that is a neutral level, unlike 0).
 
     Args:
         freq_mask (int, default 16): widest frequency mask, in bins (mel bands).
@@ -218,6 +219,9 @@ class SpecAugment(nn.Module):
         n_freq_masks (int, default 2): frequency masks per clip.
         n_time_masks (int, default 2): time masks per clip.
         value (float | None, default None): fill value; None uses each clip's mean.
+        time_stretch (tuple[float, float] | None, default None): range of a random
+            stretch of the time axis about the centre (1.2 is 20% slower speech: the
+            speaking rate changes, the pitch does not); edge frames extend the clip.
 
     Shape: ``(batch, ..., freq, time)`` -> same shape.
 
@@ -227,22 +231,42 @@ class SpecAugment(nn.Module):
     """
 
     def __init__(self, freq_mask: int = 16, time_mask: int = 8, *, n_freq_masks: int = 2,
-                 n_time_masks: int = 2, value: float | None = None) -> None:
+                 n_time_masks: int = 2, value: float | None = None,
+                 time_stretch: tuple[float, float] | None = None) -> None:
         super().__init__()
         for name, v in (("freq_mask", freq_mask), ("time_mask", time_mask),
                         ("n_freq_masks", n_freq_masks), ("n_time_masks", n_time_masks)):
             if int(v) != v or v < 0:
                 raise ValueError(f"{name} must be a whole number >= 0, got {v}")
+        if time_stretch is not None and not 0 < time_stretch[0] <= time_stretch[1]:
+            raise ValueError(f"time_stretch must be (low, high) with 0 < low <= high, got {time_stretch}")
         self.freq_mask, self.time_mask = int(freq_mask), int(time_mask)
         self.n_freq_masks, self.n_time_masks = int(n_freq_masks), int(n_time_masks)
         self.value = value
+        self.time_stretch = None if time_stretch is None else (float(time_stretch[0]), float(time_stretch[1]))
+
+    def stretch(self, spec: torch.Tensor) -> torch.Tensor:
+        """The random time stretch alone (all clips in one ``grid_sample`` call)."""
+        lo, hi = self.time_stretch
+        b, f, t = spec.shape[0], spec.shape[-2], spec.shape[-1]
+        x = spec.reshape(b, -1, f, t)
+        factor = lo + (hi - lo) * torch.rand(b, 1, 1, device=spec.device)
+        gx = (torch.linspace(-1.0, 1.0, t, device=spec.device)[None, None, :] / factor).expand(b, f, t)
+        gy = torch.linspace(-1.0, 1.0, f, device=spec.device)[None, :, None].expand(b, f, t)
+        grid = torch.stack([gx, gy], -1).to(x.dtype)
+        out = nn.functional.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)
+        return out.reshape(spec.shape)
 
     def forward(self, spec: torch.Tensor) -> torch.Tensor:
         if not self.training:
             return spec
         if spec.dim() < 3:
             raise ValueError(f"SpecAugment expects (batch, ..., freq, time), got shape {tuple(spec.shape)}")
+        if self.time_stretch is not None and self.time_stretch != (1.0, 1.0):
+            spec = self.stretch(spec)
         b, f, t = spec.shape[0], spec.shape[-2], spec.shape[-1]
+        if self.n_freq_masks * self.freq_mask + self.n_time_masks * self.time_mask == 0:
+            return spec
         fm = _band_mask(b, f, min(self.freq_mask, f), self.n_freq_masks, spec.device)
         tm = _band_mask(b, t, min(self.time_mask, t), self.n_time_masks, spec.device)
         mask = fm[:, :, None] | tm[:, None, :]  # (b, f, t)

@@ -95,6 +95,8 @@ OPTIONS: dict[str, tuple[Any, Any, str, dict]] = {
                 {"nargs": 2, "metavar": ("LOW", "HIGH"), "type": float}),
     "spec_augment": (list, None, "augmentation: SpecAugment, widest frequency mask (bands) and time mask (frames)",
                      {"nargs": 2, "metavar": ("FREQ", "TIME"), "type": int}),
+    "time_stretch": (list, None, "augmentation: stretch the spectrogram in time by a factor drawn in [LOW, HIGH] "
+                     "(speaking rate)", {"nargs": 2, "metavar": ("LOW", "HIGH"), "type": float}),
     "seed": (int, 0, "seed of the model, the order of the clips, dropout and augmentation", {}),
     "device": (str, None, "cpu, cuda, cuda:1, mps; default: the best available", {}),
     "amp": (bool, True, "mixed precision on CUDA (--no-amp turns it off)", {}),
@@ -262,6 +264,8 @@ def _check(s: dict) -> None:
         raise UsageError(f"--noise-snr needs LOW HIGH with LOW <= HIGH (dB), got {s['noise_snr']}")
     if s["speed"] is not None and (len(s["speed"]) != 2 or not 0 < s["speed"][0] <= s["speed"][1]):
         raise UsageError(f"--speed needs LOW HIGH with 0 < LOW <= HIGH, got {s['speed']}")
+    if s["time_stretch"] is not None and (len(s["time_stretch"]) != 2 or not 0 < s["time_stretch"][0] <= s["time_stretch"][1]):
+        raise UsageError(f"--time-stretch needs LOW HIGH with 0 < LOW <= HIGH, got {s['time_stretch']}")
     if s["eq_db"] < 0:
         raise UsageError(f"--eq-db must be >= 0, got {s['eq_db']}")
     if s["gain_db"] is not None and (len(s["gain_db"]) != 2 or s["gain_db"][0] > s["gain_db"][1]):
@@ -383,8 +387,9 @@ def _augmentations(s: dict, model: torch.nn.Module):
         wave = WaveAugment(max_shift=s["time_shift"], snr_db=tuple(s["noise_snr"]) if s["noise_snr"] else None,
                            noise_p=s["noise_p"], speed=tuple(s["speed"]) if s["speed"] else None,
                            eq_db=s["eq_db"], gain_db=tuple(s["gain_db"]) if s["gain_db"] else None)
-    if s["spec_augment"] is not None:
-        attach_spec_augment(model, SpecAugment(*s["spec_augment"]))
+    if s["spec_augment"] is not None or s["time_stretch"] is not None:
+        f, t = s["spec_augment"] or (0, 0)
+        attach_spec_augment(model, SpecAugment(f, t, time_stretch=tuple(s["time_stretch"]) if s["time_stretch"] else None))
     return wave
 
 
