@@ -144,6 +144,15 @@ class TestSpecAugment:
         x = torch.rand(2, 8, 8)
         assert torch.equal(SpecAugment().eval()(x), x)
 
+    def test_time_stretch_scales_events_about_the_centre_and_keeps_frequencies(self):
+        x = torch.zeros(2, 2, 5, 41)
+        x[:, :, 2, 18:23] = 1.0  # a 5-frame event centred on frame 20, in band 2
+        out = SpecAugment(0, 0, time_stretch=(2.0, 2.0))(x)
+        assert torch.allclose(out[:, :, [0, 1, 3, 4]], torch.zeros(2, 2, 4, 41))
+        width = (out[0, 0, 2] > 0.5).sum().item()
+        assert 9 <= width <= 11 and out[0, 0, 2, 20] == 1.0
+        assert torch.equal(SpecAugment(0, 0, time_stretch=(1.0, 1.0))(x), x)
+
     def test_bad_arguments(self):
         with pytest.raises(ValueError, match="freq_mask"):
             SpecAugment(freq_mask=-1)
