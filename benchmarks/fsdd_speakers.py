@@ -4,11 +4,16 @@ Goal (issue 3, section 8): train on all speakers but one, test on every recordin
 one left out; report each speaker and the mean; aim for >= 90% on each.
 
 Each fold is an ordinary run of the training CLI (``--holdout-speakers SPEAKER``) with the
-settings of ``RECIPE``: the FSDD recipe (see fsdd_recipe.py: a smaller APAC at 8 kHz, 30
-epochs, one-cycle Adam, label smoothing 0.1) with more augmentation against speaker
-differences: speed perturbation 0.85-1.15 (moves pitch and
-formants together, like another vocal tract), time shifts up to 0.1 s, white noise at
-10-30 dB SNR on half the clips, and SpecAugment (up to 6 mel bands, 4 frames, twice each).
+settings of ``RECIPE``: the FSDD recipe's training (see fsdd_recipe.py: 8 kHz, 30 epochs,
+one-cycle Adam peaking at 3e-3, weight decay 1e-3, label smoothing 0.1), a full-width APAC
+with 64 mel bands and 32 MFCCs (dropout 0.2), and augmentation against what differs between
+speakers and their recordings: speed perturbation 0.85-1.15 (moves pitch and formants
+together, like another vocal tract), a random equaliser (smooth response within 12 dB) and
+gain (-12..12 dB) for other microphones and levels, time shifts up to 0.1 s, white noise at
+10-30 dB SNR on half the clips, and SpecAugment (up to 6 mel bands and 4 frames, twice each).
+
+With five speakers, each fold trains on four: results move by several points with the seed
+(george: 83% with seed 0, 90% with seed 1 in our trials), so read one run with care.
 
 Usage::
 
@@ -30,9 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 RECIPE = dict(
     dataset="fsdd", model="apac", mode="std", sample_rate=8000, clip_seconds=1.0,
-    model_kwargs={"width_mult": 0.5, "n_mels": 40, "n_mfcc": 20, "dropout": 0.1},
+    model_kwargs={"width_mult": 1.0, "n_mels": 64, "n_mfcc": 32, "dropout": 0.2},
     epochs=30, batch_size=32, lr=3e-3, weight_decay=1e-3, optimizer="adam", scheduler="onecycle",
-    label_smoothing=0.1, time_shift=0.1, speed=[0.85, 1.15], noise_snr=[10.0, 30.0], noise_p=0.5, spec_augment=[6, 4],
+    label_smoothing=0.1, time_shift=0.1, speed=[0.85, 1.15], eq_db=12.0, gain_db=[-12.0, 12.0],
+    noise_snr=[10.0, 30.0], noise_p=0.5, spec_augment=[6, 4],
     val_fraction=0.0, seed=0, quiet=True,
 )
 GOAL = 0.90
@@ -43,6 +49,7 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--epochs", type=int, default=RECIPE["epochs"])
     p.add_argument("--speakers", nargs="+", default=None, help="only these folds (default: every speaker)")
+    p.add_argument("--seed", type=int, default=RECIPE["seed"])
     p.add_argument("--out", default="runs/fsdd_speakers")
     p.add_argument("--data-root", default=None, help="FSDD folder (default: the resolution rule)")
     args = p.parse_args(argv)
@@ -56,10 +63,11 @@ def main(argv=None) -> int:
 
     speakers = args.speakers or load_dataset("fsdd", "all", root=args.data_root, verbose=False).speakers
     print(f"FSDD leave-one-speaker-out: {len(speakers)} folds ({', '.join(speakers)}); {args.threads} torch threads")
-    print("settings: " + json.dumps({k: v for k, v in RECIPE.items() if k != "quiet"} | {"epochs": args.epochs}))
+    print("settings: " + json.dumps({k: v for k, v in RECIPE.items() if k != "quiet"}
+                                    | {"epochs": args.epochs, "seed": args.seed}))
     results = {}
     for spk in speakers:
-        s = settings(**{**RECIPE, "epochs": args.epochs, "holdout_speakers": [spk], "device": "cpu",
+        s = settings(**{**RECIPE, "epochs": args.epochs, "seed": args.seed, "holdout_speakers": [spk], "device": "cpu",
                         "out": str(Path(args.out) / spk), "data_root": args.data_root})
         t0 = time.perf_counter()
         res = run(s)
