@@ -60,6 +60,27 @@ class TestLearning:
         assert evaluate(model, data, _cfg())["loss"] == pytest.approx(best, rel=1e-5)
 
 
+    def test_frontend_lr_scale_makes_a_second_group(self):
+        class WithFront(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.frontend = nn.Linear(8, 8)
+                self.head = nn.Linear(8, 2)
+
+            def forward(self, x):
+                return self.head(self.frontend(x))
+
+        data = _data()
+        for scale in (1.0, 0.0 + 1e-9):
+            torch.manual_seed(0)
+            model = WithFront()
+            front0, head0 = model.frontend.weight.detach().clone(), model.head.weight.detach().clone()
+            fit(model, data, None, _cfg(epochs=1, scheduler="onecycle", frontend_lr_scale=scale))
+            moved = (model.frontend.weight - front0).abs().max().item()
+            assert (model.head.weight - head0).abs().max().item() > 1e-3
+            assert (moved > 1e-3) if scale == 1.0 else (moved < 1e-6)
+
+
 class TestEvaluation:
     def test_metrics_match_a_slow_loop(self):
         data = _data()

@@ -1,5 +1,6 @@
 """Figures (plotly): waveforms, spectrograms, filterbanks, filters, training curves."""
 
+from apac_lab.plots.architecture import block_diagram, format_shapes, layer_shapes
 from apac_lab.plots.core import COLORSCALE, DIVERGING, FSDD_CREDIT, heatmap, style, to_numpy
 from apac_lab.plots.echoic import SAFE_COLORS, pca_2d, plot_embedding_2d, plot_spans, plot_views
 from apac_lab.plots.gabor import (
@@ -22,6 +23,9 @@ from apac_lab.plots.spectra import (
     waveform_figure,
     window_figure,
 )
+from apac_lab.plots.training import (
+    confusion_figure, filter_figure, mel_three_ways, probability_bars, results_table, training_curves,
+)
 
 __all__ = [
     "COLORSCALE", "DIVERGING", "FSDD_CREDIT", "heatmap", "style", "to_numpy",
@@ -35,4 +39,6 @@ __all__ += [
     "MARKERS", "compare_runs_figure", "filter_bank_figure", "gabor_kernel_figure", "gabor_response_figure",
     "kernel_axes",
     "modulation_plane_figure",
+    "block_diagram", "format_shapes", "layer_shapes",
+    "confusion_figure", "filter_figure", "mel_three_ways", "probability_bars", "results_table", "training_curves",
 ]

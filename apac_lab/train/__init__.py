@@ -1,5 +1,8 @@
-"""Training: one config object, one loop (fit / evaluate), metrics, the CLI."""
+"""Training: one config object, one loop (fit / evaluate), metrics, augmentation, the CLI."""
 
+from apac_lab.train.augment import (
+    AddNoise, RandomEQ, SpecAugment, SpeedPerturb, TimeShift, WaveAugment, attach_spec_augment, find_frontend,
+)
 from apac_lab.train.config import TrainConfig
 from apac_lab.train.listener import clip_embeddings, echoic_views, fit_listener, fit_probe, reconstruction_report
 from apac_lab.train.loop import evaluate, fit, load_checkpoint, make_loader, predict, save_checkpoint
@@ -9,4 +12,5 @@ __all__ = [
     "TrainConfig", "evaluate", "fit", "load_checkpoint", "make_loader", "predict", "save_checkpoint",
     "accuracy", "confusion_matrix", "format_report", "per_class_report",
     "clip_embeddings", "echoic_views", "fit_listener", "fit_probe", "reconstruction_report",
+    "AddNoise", "RandomEQ", "SpecAugment", "SpeedPerturb", "TimeShift", "WaveAugment", "attach_spec_augment", "find_frontend",
 ]

@@ -42,6 +42,9 @@ class TrainConfig:
         progress (bool, default True): tqdm progress bars.
         max_steps_per_epoch (int | None, default None): cap on steps per epoch (quick mode).
         grad_clip (float | None, default None): clip the gradient norm to this value.
+        frontend_lr_scale (float, default 1.0): learning rate of the front-end's parameters
+            (a trainable mel filterbank or STFT) relative to ``lr``; below 1 keeps a
+            trainable front-end closer to its initial filters.
         extra (dict): anything a caller wants saved with the run (model name, mode...).
 
     >>> TrainConfig(epochs=2).to_dict()["optimizer"]
@@ -71,6 +74,7 @@ class TrainConfig:
     progress: bool = True
     max_steps_per_epoch: int | None = None
     grad_clip: float | None = None
+    frontend_lr_scale: float = 1.0
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -90,6 +94,8 @@ class TrainConfig:
             raise ValueError(f"scheduler must be one of {_SCHEDULERS}, got {self.scheduler!r}")
         if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
             raise ValueError(f"early_stopping_patience must be >= 1 or None, got {self.early_stopping_patience}")
+        if not self.frontend_lr_scale > 0:
+            raise ValueError(f"frontend_lr_scale must be > 0, got {self.frontend_lr_scale}")
         if self.max_steps_per_epoch is not None and self.max_steps_per_epoch < 1:
             raise ValueError(f"max_steps_per_epoch must be >= 1 or None, got {self.max_steps_per_epoch}")
 

@@ -7,9 +7,15 @@
   with ``weights_only=True``. ``resume=True`` continues an interrupted run. Shuffling and
   dropout are seeded per epoch from ``config.seed``, so on the CPU a run that is killed
   and resumed ends with the same metrics as one that was not.
-* Under ``torchrun`` (``torch.distributed`` initialised) the model is wrapped in
-  DistributedDataParallel and each process reads its shard through a DistributedSampler;
-  only rank 0 writes files and shows progress.
+* Augmentation (``augment=``, see :mod:`apac_lab.train.augment`) runs batched on the
+  device, on training batches only.
+* Under ``torchrun`` (``torch.distributed`` initialised) the model (with its front-end)
+  is wrapped in DistributedDataParallel and each process reads its shard through a
+  DistributedSampler; only rank 0 writes files and shows progress. A single process
+  visits the clips in the same order as N processes together (the same seeded
+  permutation), so with the same global batch the two runs take the same steps.
+* Evaluation under DDP splits the data without padding and gathers every prediction,
+  so each process gets the metrics of the whole set.
 
 Notebook: 05_apac_training (and every notebook that trains).
 """
@@ -45,23 +51,39 @@ def _rank() -> int:
     return dist.get_rank() if _distributed() else 0
 
 
+class _Shard(torch.utils.data.Sampler):
+    """Indices ``rank, rank + world, ...`` in order, without padding (evaluation shards)."""
+
+    def __init__(self, n: int, rank: int, world: int) -> None:
+        self.n, self.rank, self.world = n, rank, world
+
+    def __iter__(self):
+        return iter(range(self.rank, self.n, self.world))
+
+    def __len__(self) -> int:
+        return len(range(self.rank, self.n, self.world))
+
+
 def make_loader(data: Dataset | DataLoader, config: TrainConfig, *, train: bool, epoch: int = 0) -> DataLoader:
     """A DataLoader over ``data`` (returned as is if it already is one).
 
-    Training order is drawn from ``config.seed + epoch``; under DDP a DistributedSampler
-    gives each process its shard.
+    Training order is the permutation drawn from ``config.seed + epoch`` (as
+    DistributedSampler draws it); under DDP each process takes its shard of that order
+    (training) or every ``world``-th clip, unpadded (evaluation).
     """
     if isinstance(data, DataLoader):
         return data
     if len(data) == 0:
         raise ValueError("the dataset is empty: nothing to train or evaluate on")
-    if _distributed():
-        sampler = DistributedSampler(data, shuffle=train, seed=config.seed, drop_last=False)
+    world, rank = (dist.get_world_size(), dist.get_rank()) if _distributed() else (1, 0)
+    if train:
+        sampler = DistributedSampler(data, num_replicas=world, rank=rank, shuffle=True, seed=config.seed,
+                                     drop_last=False)
         sampler.set_epoch(epoch)
-        return DataLoader(data, batch_size=config.batch_size, sampler=sampler, num_workers=config.num_workers)
-    gen = torch.Generator().manual_seed(config.seed * 1000 + epoch)
-    return DataLoader(data, batch_size=config.batch_size, shuffle=train, generator=gen if train else None,
-                      num_workers=config.num_workers, pin_memory=torch.cuda.is_available())
+    else:
+        sampler = _Shard(len(data), rank, world)
+    return DataLoader(data, batch_size=config.batch_size, sampler=sampler, num_workers=config.num_workers,
+                      pin_memory=torch.cuda.is_available(), persistent_workers=False)
 
 
 def _criterion(config: TrainConfig) -> nn.Module:
@@ -78,11 +100,25 @@ def _optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
     return cls(params, lr=config.lr, weight_decay=config.weight_decay)
 
 
+def _param_groups(model: nn.Module, frontend: nn.Module | None, config: TrainConfig) -> list[dict]:
+    """One group, or two when ``config.frontend_lr_scale != 1``: the front-end's parameters
+    (``frontend=``, or the model's submodule named ``frontend``) get ``lr * scale``."""
+    front = {id(p) for n, p in model.named_parameters() if n.startswith("frontend.") or ".frontend." in n}
+    if frontend is not None:
+        front |= {id(p) for p in frontend.parameters()}
+    params = [p for m in ([model] + ([frontend] if frontend is not None else [])) for p in m.parameters() if p.requires_grad]
+    fe = [p for p in params if id(p) in front]
+    if config.frontend_lr_scale == 1.0 or not fe:
+        return [{"params": params}]
+    return [{"params": [p for p in params if id(p) not in front]},
+            {"params": fe, "lr": config.lr * config.frontend_lr_scale}]
+
+
 def _scheduler(opt, config: TrainConfig, steps_per_epoch: int):
     if config.scheduler == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
     if config.scheduler == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, epochs=config.epochs,
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in opt.param_groups], epochs=config.epochs,
                                                    steps_per_epoch=steps_per_epoch)
     return None
 
@@ -91,6 +127,17 @@ def _autocast(device: torch.device, enabled: bool):
     if enabled and device.type == "cuda":
         return torch.autocast(device_type="cuda", dtype=torch.float16)
     return contextlib.nullcontext()
+
+
+class _Pipeline(nn.Module):
+    """Front-end then model, as one module, so that DDP synchronises both."""
+
+    def __init__(self, model: nn.Module, frontend: nn.Module | None) -> None:
+        super().__init__()
+        self.model, self.frontend = model, frontend
+
+    def forward(self, x):
+        return self.model(self.frontend(x) if self.frontend is not None else x)
 
 
 def _forward(model, frontend, x):
@@ -144,7 +191,22 @@ def predict(model: nn.Module, data, config: TrainConfig | None = None, *, fronte
             out = _forward(model, frontend, x.to(device, non_blocking=True))
         outs.append(out.float().cpu())
         targets.append(torch.as_tensor(y).cpu())
-    return torch.cat(outs), torch.cat(targets)
+    outputs, targets = torch.cat(outs), torch.cat(targets)
+    if _distributed() and not isinstance(data, DataLoader):
+        outputs, targets = _gather_shards(outputs, targets, len(data))
+    return outputs, targets
+
+
+def _gather_shards(outputs: torch.Tensor, targets: torch.Tensor, n: int):
+    """Reassemble every process's unpadded shard (``rank::world``) in the data's order."""
+    world = dist.get_world_size()
+    parts: list = [None] * world
+    dist.all_gather_object(parts, (outputs, targets))
+    full_out = torch.empty((n,) + tuple(outputs.shape[1:]), dtype=outputs.dtype)
+    full_tgt = torch.empty((n,) + tuple(targets.shape[1:]), dtype=targets.dtype)
+    for r, (o, t) in enumerate(parts):
+        full_out[r::world], full_tgt[r::world] = o, t
+    return full_out, full_tgt
 
 
 def evaluate(model: nn.Module, data, config: TrainConfig | None = None, *, frontend: nn.Module | None = None,
@@ -171,10 +233,13 @@ def evaluate(model: nn.Module, data, config: TrainConfig | None = None, *, front
     return result
 
 
-def _run_epoch(model, frontend, loader, config, device, opt, scaler, sched_step, criterion, epoch, train: bool):
+def _run_epoch(model, frontend, loader, config, device, opt, scaler, sched_step, criterion, epoch, train: bool,
+               augment: nn.Module | None = None):
     model.train(train)
     if frontend is not None:
         frontend.train(train)
+    if augment is not None:
+        augment.train(train)
     steps = _steps(loader, config)
     totals = [0.0, 0.0, 0.0]  # loss sum, correct, count
     bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{config.epochs} {'train' if train else 'val'}", leave=False,
@@ -185,6 +250,9 @@ def _run_epoch(model, frontend, loader, config, device, opt, scaler, sched_step,
             if i >= steps:
                 break
             x, y = x.to(device, non_blocking=True), torch.as_tensor(y).to(device, non_blocking=True)
+            if train and augment is not None:
+                with torch.no_grad():
+                    x = augment(x)
             with _autocast(device, config.amp):
                 out = _forward(model, frontend, x)
                 loss = criterion(out.float(), y.float() if config.loss == "mse" else y)
@@ -209,7 +277,7 @@ def _run_epoch(model, frontend, loader, config, device, opt, scaler, sched_step,
             bar.set_postfix(loss=f"{totals[0] / totals[2]:.4f}")
     bar.close()
     loss_sum, correct, count = _sum_across(totals, device)
-    metrics = {"loss": loss_sum / count}
+    metrics = {"loss": loss_sum / count, "samples": int(count)}
     if config.loss == "cross_entropy":
         metrics["acc"] = correct / count
     return metrics
@@ -224,6 +292,7 @@ def fit(
     frontend: nn.Module | None = None,
     resume: bool = False,
     on_epoch_end: Callable[[dict], None] | None = None,
+    augment: nn.Module | None = None,
 ) -> list[dict]:
     """Train ``model`` and return its history, one dict per epoch.
 
@@ -236,10 +305,15 @@ def fit(
             trainable parameters (if any) are optimised with the model's.
         resume (bool, default False): continue from ``config.out_dir/last.pt`` if present.
         on_epoch_end (Callable[[dict], None] | None): called with each epoch's record.
+        augment (nn.Module | None, default None): applied to each training batch on the
+            device before ``frontend`` (e.g. :class:`apac_lab.train.WaveAugment`); never
+            to validation batches.
 
     Returns:
-        list[dict]: ``epoch``, ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``,
-        ``lr``, ``seconds`` per epoch (accuracies for classification only).
+        list[dict]: ``epoch``, ``train_loss``, ``train_acc``, ``train_samples`` (clips
+        seen, all processes together), ``val_loss``, ``val_acc``, ``val_samples``,
+        ``lr``, ``train_seconds``, ``clips_per_s`` (training throughput) and ``seconds``
+        per epoch (accuracies for classification only).
 
     >>> from torch.utils.data import TensorDataset
     >>> data = TensorDataset(torch.randn(32, 4), torch.randint(0, 2, (32,)))
@@ -249,17 +323,22 @@ def fit(
     """
     config = config or TrainConfig()
     device = get_device(config.device)
+    if _distributed() and device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
     model.to(device)
     if frontend is not None:
         frontend.to(device)
-    params = [p for m in ([model] + ([frontend] if frontend is not None else [])) for p in m.parameters() if p.requires_grad]
+    if augment is not None:
+        augment.to(device)
+    groups = _param_groups(model, frontend, config)
+    params = [p for g in groups for p in g["params"]]
     if not params:
         raise ValueError("the model has no trainable parameters")
-    train_model = model
+    train_model, train_frontend = model, frontend
     if _distributed():
         ids = [device.index] if device.type == "cuda" else None
-        train_model = nn.parallel.DistributedDataParallel(model, device_ids=ids)
-    opt = _optimizer(params, config)
+        train_model, train_frontend = nn.parallel.DistributedDataParallel(_Pipeline(model, frontend), device_ids=ids), None
+    opt = _optimizer(groups, config)
     scaler = torch.amp.GradScaler("cuda", enabled=config.amp and device.type == "cuda")
     criterion = _criterion(config)
     steps_per_epoch = _steps(make_loader(train_data, config, train=True), config)
@@ -285,12 +364,15 @@ def fit(
         out.mkdir(parents=True, exist_ok=True)
         config.save(out / "config.json")
     for epoch in range(start_epoch, config.epochs):
-        torch.manual_seed(config.seed * 1000 + epoch)  # dropout and augmentation draws, per epoch
+        torch.manual_seed(config.seed * 1000 + epoch + 7919 * _rank())  # dropout and augmentation, per epoch
         t0 = time.perf_counter()
         loader = make_loader(train_data, config, train=True, epoch=epoch)
         step_sched = sched if config.scheduler == "onecycle" else None
-        train_m = _run_epoch(train_model, frontend, loader, config, device, opt, scaler, step_sched, criterion, epoch, True)
-        record = {"epoch": epoch + 1, **{f"train_{k}": v for k, v in train_m.items()}, "lr": opt.param_groups[0]["lr"]}
+        train_m = _run_epoch(train_model, train_frontend, loader, config, device, opt, scaler, step_sched, criterion,
+                             epoch, True, augment)
+        train_s = time.perf_counter() - t0
+        record = {"epoch": epoch + 1, **{f"train_{k}": v for k, v in train_m.items()}, "lr": opt.param_groups[0]["lr"],
+                  "train_seconds": train_s, "clips_per_s": train_m["samples"] / max(train_s, 1e-9)}
         if val_data is not None:
             val_m = _run_epoch(model, frontend, make_loader(val_data, config, train=False), config, device, None, None,
                                None, criterion, epoch, False)

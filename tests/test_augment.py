@@ -1,0 +1,216 @@
+"""Augmentation: batched, per-clip random, identity in eval, repeatable, and usable by fit."""
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+import numpy as np
+
+from apac_lab.train import (
+    AddNoise, RandomEQ, SpecAugment, SpeedPerturb, TimeShift, TrainConfig, WaveAugment, attach_spec_augment, fit,
+)
+
+
+def _ramp(b=6, n=50):
+    return torch.arange(1, n + 1, dtype=torch.float32).repeat(b, 1)
+
+
+class TestTimeShift:
+    def test_each_clip_is_a_zero_filled_shift_of_itself(self):
+        torch.manual_seed(0)
+        x = _ramp()
+        out = TimeShift(0.3)(x)
+        for row in out:  # recover each row's shift and compare with a slow loop
+            nz = row.nonzero().flatten()
+            shift = int(nz[0]) - int(row[nz[0]].item()) + 1  # out[t] = t - shift + 1
+            ref = torch.zeros(50)
+            for t in range(50):
+                if 0 <= t - shift < 50:
+                    ref[t] = x[0, t - shift]
+            assert torch.equal(row, ref)
+            assert abs(shift) <= 15
+
+    def test_shifts_differ_between_clips(self):
+        torch.manual_seed(1)
+        out = TimeShift(0.3)(_ramp(16))
+        assert len({tuple(r.tolist()) for r in out}) > 4
+
+    def test_identity_in_eval_and_repeatable_with_a_seed(self):
+        x = _ramp()
+        assert torch.equal(TimeShift(0.3).eval()(x), x)
+        torch.manual_seed(3)
+        a = TimeShift(0.3)(x)
+        torch.manual_seed(3)
+        assert torch.equal(a, TimeShift(0.3)(x))
+
+    def test_bad_arguments(self):
+        with pytest.raises(ValueError, match="max_shift"):
+            TimeShift(1.5)
+        with pytest.raises(ValueError, match="batch, samples"):
+            TimeShift(0.1)(torch.zeros(2, 3, 4))
+
+
+class TestSpeedPerturb:
+    @pytest.mark.parametrize("factor", [0.8, 1.0, 1.25])
+    def test_matches_linear_interpolation_about_the_centre(self, factor):
+        x = torch.randn(3, 101)
+        out = SpeedPerturb((factor, factor))(x)
+        t = np.arange(101)
+        src = 50 + factor * (t - 50)
+        t_pad = np.arange(-1, 102)  # zero padding: reading past the ends fades to 0 over one sample
+        for i in range(3):
+            ref = np.interp(src, t_pad, np.pad(x[i].numpy(), 1), left=0.0, right=0.0)
+            assert np.allclose(out[i].numpy(), ref, atol=1e-4)  # float32 read positions
+
+    def test_factors_differ_per_clip_and_eval_is_identity(self):
+        torch.manual_seed(0)
+        x = torch.randn(1, 400).repeat(8, 1)
+        out = SpeedPerturb((0.8, 1.2))(x)
+        assert len({round(float(r.std()), 6) for r in out - x}) == 8
+        assert torch.equal(SpeedPerturb().eval()(x), x)
+
+    def test_bad_factors(self):
+        with pytest.raises(ValueError, match="0 < low <= high"):
+            SpeedPerturb((0.0, 1.1))
+
+
+class TestRandomEQ:
+    def test_response_stays_within_its_bounds_and_differs_per_clip(self):
+        torch.manual_seed(0)
+        x = torch.randn(6, 4000)
+        y = RandomEQ(max_db=12.0, gain_db=(-6.0, 6.0))(x)
+        db = 20 * torch.log10(torch.fft.rfft(y).abs() / torch.fft.rfft(x).abs())
+        assert db.max() <= 18.0 + 1e-3 and db.min() >= -18.0 - 1e-3
+        assert (db[:, 1:] - db[:, :-1]).abs().max() < 0.1  # smooth: 4 cosines over 2001 bins
+        assert len({round(float(d.mean()), 3) for d in db}) == 6
+
+    def test_flat_response_is_a_pure_gain_and_eval_is_identity(self):
+        x = torch.randn(3, 1000)
+        assert torch.allclose(RandomEQ(0.0, (-20.0, -20.0))(x), x / 10, atol=1e-5)
+        assert torch.equal(RandomEQ().eval()(x), x)
+
+    def test_bad_arguments(self):
+        with pytest.raises(ValueError, match="max_db"):
+            RandomEQ(-1.0)
+
+
+class TestAddNoise:
+    def test_snr_is_the_one_asked_for(self):
+        torch.manual_seed(0)
+        x = torch.randn(8, 16000) * torch.linspace(0.1, 2, 8)[:, None]
+        noisy = AddNoise((5.0, 5.0), p=1.0)(x)
+        snr = 10 * torch.log10(x.pow(2).mean(1) / (noisy - x).pow(2).mean(1))
+        assert torch.allclose(snr, torch.full((8,), 5.0), atol=0.2)
+
+    def test_p_zero_and_eval_leave_the_signal(self):
+        x = torch.randn(4, 100)
+        assert torch.equal(AddNoise(p=0.0)(x), x)
+        assert torch.equal(AddNoise(p=1.0).eval()(x), x)
+
+    def test_silence_stays_finite(self):
+        assert torch.isfinite(AddNoise(p=1.0)(torch.zeros(3, 100))).all()
+
+    def test_bad_range(self):
+        with pytest.raises(ValueError, match="low <= high"):
+            AddNoise((30.0, 10.0))
+
+
+class TestSpecAugment:
+    def test_masks_are_full_bands_within_the_widths(self):
+        torch.manual_seed(0)
+        s = SpecAugment(freq_mask=5, time_mask=4, n_freq_masks=1, n_time_masks=1, value=0.0)(torch.ones(32, 40, 30))
+        for m in s == 0:
+            rows = m.all(1).nonzero().flatten()
+            cols = m.all(0).nonzero().flatten()
+            assert len(rows) <= 5 and len(cols) <= 4
+            if len(rows):
+                assert rows.max() - rows.min() + 1 == len(rows)  # one contiguous band
+            expect = torch.zeros_like(m)
+            expect[rows, :] = True
+            expect[:, cols] = True
+            assert torch.equal(m, expect), "every masked cell lies in a masked row or column"
+
+    def test_default_fill_is_each_clip_mean_and_channels_share_masks(self):
+        torch.manual_seed(0)
+        x = torch.rand(4, 2, 16, 12) + torch.arange(4.0)[:, None, None, None]
+        out = SpecAugment(6, 6)(x)
+        changed = out != x
+        assert torch.equal(changed[:, 0], changed[:, 1])
+        for i in range(4):
+            assert torch.allclose(out[i][changed[i]], x[i].mean().expand(int(changed[i].sum())))
+
+    def test_identity_in_eval(self):
+        x = torch.rand(2, 8, 8)
+        assert torch.equal(SpecAugment().eval()(x), x)
+
+    def test_time_stretch_scales_events_about_the_centre_and_keeps_frequencies(self):
+        x = torch.zeros(2, 2, 5, 41)
+        x[:, :, 2, 18:23] = 1.0  # a 5-frame event centred on frame 20, in band 2
+        out = SpecAugment(0, 0, time_stretch=(2.0, 2.0))(x)
+        assert torch.allclose(out[:, :, [0, 1, 3, 4]], torch.zeros(2, 2, 4, 41))
+        width = (out[0, 0, 2] > 0.5).sum().item()
+        assert 9 <= width <= 11 and out[0, 0, 2, 20] == 1.0
+        assert torch.equal(SpecAugment(0, 0, time_stretch=(1.0, 1.0))(x), x)
+
+    def test_bad_arguments(self):
+        with pytest.raises(ValueError, match="freq_mask"):
+            SpecAugment(freq_mask=-1)
+        with pytest.raises(ValueError, match="freq, time"):
+            SpecAugment()(torch.zeros(4, 4))
+
+
+class _SpecModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.frontend = nn.Conv1d(1, 8, 16, stride=8)  # a toy learnable "spectrogram"
+        self.head = nn.Sequential(nn.Flatten(), nn.LazyLinear(2))
+
+    def forward(self, x):
+        return self.head(self.frontend(x[:, None]))
+
+
+class TestInTraining:
+    def test_spec_augment_follows_model_mode_and_gradients_flow(self):
+        model = _SpecModel()
+        spec = []
+        attach_spec_augment(model, SpecAugment(3, 3, value=0.0))
+        model.frontend.register_forward_hook(lambda m, i, o: spec.append(o))
+        x = torch.randn(4, 128)
+        model.train()(x).sum().backward()
+        assert model.frontend.weight.grad.abs().sum() > 0
+        model.eval()(x)
+        # the hook that records runs after SpecAugment's, so the masked output is what it sees
+        assert (spec[0] == 0).any() and not (spec[1] == 0).any()
+
+    def test_fit_uses_augment_on_training_batches_only_and_resume_stays_exact(self, tmp_path):
+        seen = []
+
+        class Spy(nn.Module):
+            def forward(self, x):
+                seen.append(self.training)
+                return x
+
+        g = torch.Generator().manual_seed(0)
+        data = TensorDataset(torch.randn(48, 64, generator=g), torch.randint(0, 2, (48,), generator=g))
+        cfg = dict(epochs=3, batch_size=16, progress=False, device="cpu")
+        fit(nn.Linear(64, 2), data, data, TrainConfig(**cfg), augment=Spy())
+        assert seen == [True] * 9  # 3 epochs x 3 training batches, no validation batch
+
+        def run(out, **kw):
+            torch.manual_seed(0)
+            return fit(nn.Linear(64, 2), data, data, TrainConfig(out_dir=str(out), **cfg),
+                       augment=WaveAugment(0.2, (5.0, 20.0), 1.0), **kw)
+
+        full = run(tmp_path / "a")
+        plain = fit(nn.Linear(64, 2), data, data, TrainConfig(**cfg))
+        assert full[-1]["train_loss"] != pytest.approx(plain[-1]["train_loss"], abs=1e-6)
+
+        def stop(rec):
+            if rec["epoch"] == 1:
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            run(tmp_path / "b", on_epoch_end=stop)
+        resumed = run(tmp_path / "b", resume=True)
+        assert [r["val_loss"] for r in resumed] == pytest.approx([r["val_loss"] for r in full], abs=1e-7)

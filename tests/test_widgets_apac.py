@@ -1,0 +1,147 @@
+"""Notebook 05's figures and widgets: shapes recorded by hooks agree with the model's own
+trace, the upload handler works from bytes, and every widget figure follows its control."""
+
+import datetime as dt
+import io
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from torch import nn
+
+from apac_lab.data import AudioError
+from apac_lab.models import build_model
+from apac_lab.plots import block_diagram, confusion_figure, layer_shapes, mel_three_ways, results_table
+from apac_lab.widgets import (
+    decode_wav_bytes, filterbank_inspector, predict_wav_bytes, upload_predictor, wav_bytes,
+)
+
+
+def _wav(samples: np.ndarray, rate: int) -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, samples.astype(np.float32), rate, format="WAV")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def apac():
+    torch.manual_seed(0)
+    return build_model("apac", n_classes=10, sample_rate=8000).eval()
+
+
+class TestArchitecture:
+    def test_hook_shapes_agree_with_the_models_own_trace(self, apac):
+        x = torch.randn(2, 8000)
+        rows = {r["name"]: r["shape"] for r in layer_shapes(apac, x)}
+        trace = dict(apac.trace_shapes(x))
+        as_text = lambda shape: "×".join(map(str, shape[1:]))  # noqa: E731
+        assert rows["ds"] == as_text(trace["main: depthwise-separable"])
+        assert rows["head"] == as_text(trace["main: 1x1 head"])
+        assert rows["aux"] == as_text(trace["aux: MFCC pathway"])
+        assert rows["classifier"] == "10"
+        assert rows["frontend"] == f"{as_text(trace['front-end: log-mel'])} + {as_text(trace['front-end: MFCC'])}"
+
+    def test_parameters_add_up_and_hooks_are_removed(self, apac):
+        rows = layer_shapes(apac, torch.randn(1, 8000))
+        assert sum(r["params"] for r in rows) == sum(p.numel() for p in apac.parameters())
+        assert all(not m._forward_hooks for m in apac.modules())
+        assert not apac.training
+
+    def test_block_diagram_draws_every_block_and_both_pathways(self, apac):
+        rows = layer_shapes(apac, torch.randn(1, 8000))
+        fig = block_diagram(rows)
+        texts = " ".join(a.text for a in fig.layout.annotations)
+        assert all(f"<b>{r['name']}</b>" in texts for r in rows)
+        boxes = {a.text.split("</b>")[0][3:]: (a.x, a.y) for a in fig.layout.annotations if a.text.startswith("<b>")}
+        assert boxes["branch3"][1] == boxes["branch7"][1]  # side by side
+        assert boxes["aux"][0] > boxes["ds"][0]  # its own lane
+        assert boxes["classifier"][1] < min(y for n, (x, y) in boxes.items() if n != "classifier")
+
+
+class TestFigures:
+    def test_confusion_rows_are_fractions_and_counts_hover(self):
+        fig = confusion_figure(torch.tensor([[3, 1], [0, 4]]), ["a", "b"])
+        assert np.allclose(fig.data[0].z, [[0.75, 0.25], [0, 1]])
+        assert np.array_equal(fig.data[0].customdata, [[3, 1], [0, 4]])
+
+    def test_mel_three_ways_shares_one_scale_and_shows_the_difference(self):
+        a, b = np.zeros((4, 5)), np.ones((4, 5))
+        fig = mel_three_ways({"x": a, "y": b}, sample_rate=8000, hop_length=80, title="t")
+        assert fig.data[0].zmax == fig.data[1].zmax and np.allclose(fig.data[2].z, 1)
+        assert np.allclose(fig.data[0].x, np.arange(5) * 0.01)
+
+    def test_table_marks_missing_values(self):
+        fig = results_table([{"a": 1.0}, {"a": None}], ["a"], title="t", formats={"a": "{:.0%}"})
+        assert list(fig.data[0].cells.values[0]) == ["100%", "—"]
+
+
+class _Fixed(nn.Module):
+    """Logits that favour class 1 more the louder the clip."""
+
+    def forward(self, x):
+        loud = x.abs().mean(1, keepdim=True)
+        return torch.cat([torch.zeros_like(loud), 50 * loud, torch.full_like(loud, 1.0)], 1)
+
+
+class TestUpload:
+    def test_decode_downmixes_resamples_and_centres(self):
+        stereo = np.stack([np.ones(400), np.zeros(400)], 1)
+        w = decode_wav_bytes(_wav(stereo, 8000), sample_rate=16000, num_samples=1600)
+        assert w.shape == (1600,)
+        assert w[:400].abs().max() < 0.05 and abs(float(w[800]) - 0.5) < 0.05  # centred, averaged
+
+    def test_prediction_matches_the_model_on_the_same_waveform(self, apac):
+        g = np.random.default_rng(0)
+        data = _wav(0.3 * g.standard_normal(6000), 8000)
+        res = predict_wav_bytes(apac, data, classes=[str(i) for i in range(10)], sample_rate=8000, num_samples=8000)
+        with torch.no_grad():
+            ref = apac(decode_wav_bytes(data, sample_rate=8000, num_samples=8000)[None]).softmax(-1)[0]
+        assert torch.allclose(res["probabilities"], ref, atol=1e-6)
+        assert res["label"] == str(int(ref.argmax())) and res["probabilities"].sum() == pytest.approx(1.0)
+
+    def test_the_widget_updates_its_bars_from_an_ipywidgets_8_upload(self):
+        up = upload_predictor(_Fixed(), ["a", "b", "c"], sample_rate=8000, num_samples=800)
+        before = list(up.live.figure.data[0].y)
+        up.upload.value = ({"name": "loud.wav", "content": memoryview(_wav(np.ones(800), 8000)), "size": 0,
+                            "type": "audio/wav", "last_modified": dt.datetime(2024, 1, 1)},)
+        after = list(up.live.figure.data[0].y)
+        assert after != before and int(np.argmax(after)) == 1
+        assert "loud.wav" in up.message.value and "b" in up.message.value
+
+    def test_bytes_that_are_not_audio_give_a_message_not_an_exception(self):
+        up = upload_predictor(_Fixed(), ["a", "b", "c"], sample_rate=8000)
+        assert up.handle(b"not a wav file", name="notes.txt") is None
+        assert "cannot read" in up.message.value
+        with pytest.raises(AudioError, match="empty"):
+            decode_wav_bytes(b"", sample_rate=8000)
+
+    def test_round_trip_with_wav_bytes(self):
+        wave = torch.sin(torch.linspace(0, 300, 8000)) * 0.5
+        back = decode_wav_bytes(wav_bytes(wave, 8000), sample_rate=8000)
+        assert torch.allclose(back / back.abs().max(), wave / wave.abs().max(), atol=1e-3)
+
+
+class TestFilterbankInspector:
+    def test_slider_moves_the_figure(self):
+        initial = torch.rand(8, 20)
+        trained = initial + 0.1 * torch.randn(8, 20)
+        ins = filterbank_inspector(initial, trained, sample_rate=8000, index=2)
+        fig = ins.live.figure
+        assert np.allclose(fig.data[1].y, trained[2].numpy())
+        ins.slider.value = 6
+        assert np.allclose(fig.data[0].y, initial[6].numpy()) and np.allclose(fig.data[1].y, trained[6].numpy())
+        assert list(fig.data[3].y) == [6, 6] and "Mel filter 6" in fig.layout.title.text
+        assert fig.data[0].x[-1] == 4000.0
+
+    def test_with_a_trained_model(self):
+        model = build_model("tiny", n_classes=3, sample_rate=8000, mode="mel")
+        ins = filterbank_inspector(model.frontend.mel_filterbank(), model.frontend.mel_filterbank(), sample_rate=8000)
+        assert ins.slider.max == model.frontend.n_mels - 1
+
+    def test_bad_input(self):
+        with pytest.raises(ValueError, match="n_mels, n_freqs"):
+            filterbank_inspector(np.zeros((3, 4)), np.zeros((3, 5)), sample_rate=8000)
+        ins = filterbank_inspector(np.eye(3), np.eye(3), sample_rate=8000)
+        with pytest.raises(ValueError, match="0..2"):
+            ins.show(3)
