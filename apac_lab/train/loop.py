@@ -181,9 +181,9 @@ def predict(model: nn.Module, data, config: TrainConfig | None = None, *, fronte
     """Model outputs and targets over ``data``: ``(outputs (N, ...), targets (N, ...))``."""
     config = config or TrainConfig(epochs=1)
     device = get_device(config.device)
-    model.eval()
+    model.to(device).eval()
     if frontend is not None:
-        frontend.eval()
+        frontend.to(device).eval()
     outs, targets = [], []
     loader = make_loader(data, config, train=False)
     for x, y in tqdm(loader, desc="evaluate", leave=False, disable=not config.progress or _rank() != 0):
