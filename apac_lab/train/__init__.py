@@ -1,4 +1,5 @@
-"""Training: one config object, one loop (fit / evaluate), metrics, augmentation, the CLI."""
+"""Training: one config object, one loop (fit / evaluate), metrics, augmentation, and the CLI
+(settings -> runner -> cli: ``python -m apac_lab.train``)."""
 
 from apac_lab.train.augment import (
     AddNoise, RandomEQ, SpecAugment, SpeedPerturb, TimeShift, WaveAugment, attach_spec_augment, find_frontend,
