@@ -68,6 +68,23 @@ def _check(sample_rate: int, n_fft: int, hop_length: int, n_mels: int, f_min: fl
         )
 
 
+def resolve_settings(
+    sample_rate: int, n_fft: int | None, hop_length: int | None, n_mels: int, f_min: float, f_max: float | None
+) -> tuple[int, int, float]:
+    """Fill ``n_fft``, ``hop_length`` (APAC defaults at this rate) and ``f_max`` (Nyquist), then check all.
+
+    Returns ``(n_fft, hop_length, f_max)``; raises ValueError on impossible settings.
+
+    >>> resolve_settings(8000, None, None, 40, 0.0, None)
+    (1024, 256, 4000.0)
+    """
+    d = apac_defaults(sample_rate)
+    n_fft = d["n_fft"] if n_fft is None else n_fft
+    hop_length = d["hop_length"] if hop_length is None else hop_length
+    _check(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
+    return n_fft, hop_length, float(sample_rate / 2 if f_max is None else f_max)
+
+
 def _check_length(waveform: torch.Tensor, n_fft: int) -> None:
     """Centred frames mirror n_fft // 2 samples at each end: the clip must be longer than that."""
     if waveform.dim() == 0 or waveform.shape[-1] <= n_fft // 2:
@@ -107,10 +124,7 @@ class MelSpectrogram(nn.Module):
         f_max: float | None = None,
     ) -> None:
         super().__init__()
-        d = apac_defaults(sample_rate)
-        n_fft = d["n_fft"] if n_fft is None else n_fft
-        hop_length = d["hop_length"] if hop_length is None else hop_length
-        _check(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
+        n_fft, hop_length, _ = resolve_settings(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
         self.sample_rate, self.n_fft, self.hop_length, self.n_mels = sample_rate, n_fft, hop_length, n_mels
         self.f_min, self.f_max = f_min, (sample_rate / 2 if f_max is None else f_max)
         self.mel = torchaudio.transforms.MelSpectrogram(
@@ -169,10 +183,7 @@ class MFCC(nn.Module):
         f_max: float | None = None,
     ) -> None:
         super().__init__()
-        d = apac_defaults(sample_rate)
-        n_fft = d["n_fft"] if n_fft is None else n_fft
-        hop_length = d["hop_length"] if hop_length is None else hop_length
-        _check(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
+        n_fft, hop_length, _ = resolve_settings(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
         if not 1 <= n_mfcc <= n_mels:
             raise ValueError(f"n_mfcc must be in 1..n_mels={n_mels}, got {n_mfcc}")
         self.sample_rate, self.n_mfcc, self.n_fft, self.hop_length, self.n_mels = sample_rate, n_mfcc, n_fft, hop_length, n_mels
