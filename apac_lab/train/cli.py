@@ -38,7 +38,7 @@ from typing import Sequence
 
 from apac_lab.train.runner import PROG, build_from_settings, cache_in_memory, run
 from apac_lab.train.settings import (
-    OPTIONS, UsageError, check_settings, default_out, read_settings_file, settings,
+    OPTIONS, UsageError, default_settings, finish_settings, read_settings_file, settings,
 )
 
 __all__ = ["main", "build_parser", "resolve_settings", "settings", "run", "build_from_settings", "cache_in_memory",
@@ -87,8 +87,7 @@ def resolve_settings(argv: Sequence[str] | None = None) -> dict:
     (2, 0.001, 'runs/synthetic-apac-std')
     """
     args = vars(build_parser().parse_args(argv))
-    settings = {k: v[1] for k, v in OPTIONS.items()}
-    settings["model_kwargs"] = {}
+    settings = default_settings()
     config_file = args.pop("config", None)
     from_file = read_settings_file(config_file, "config file") if config_file else {}
     resume = args.get("resume", from_file.get("resume", False))
@@ -98,13 +97,7 @@ def resolve_settings(argv: Sequence[str] | None = None) -> dict:
         settings.update(previous)
     settings.update(from_file)
     settings.update(args)
-    if settings["dataset"] is None:
-        raise UsageError("no dataset: give --dataset speechcommands|fsdd|synthetic (or 'dataset' in --config)")
-    settings["dataset"] = settings["dataset"].lower()
-    if settings["out"] is None:
-        settings["out"] = default_out(settings)
-    check_settings(settings)
-    return settings
+    return finish_settings(settings, "--dataset speechcommands|fsdd|synthetic (or 'dataset' in --config)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -125,11 +125,22 @@ def settings(**overrides) -> dict:
     unknown = sorted(set(overrides) - set(OPTIONS))
     if unknown:
         raise UsageError(f"unknown settings {unknown}; known: {sorted(OPTIONS)}")
+    s = default_settings()
+    s.update({k: _check_type(k, v, "settings") for k, v in overrides.items()})
+    return finish_settings(s, "dataset='speechcommands', 'fsdd' or 'synthetic'")
+
+
+def default_settings() -> dict:
+    """Every setting at its default value."""
     s = {k: v[1] for k, v in OPTIONS.items()}
     s["model_kwargs"] = {}
-    s.update({k: _check_type(k, v, "settings") for k, v in overrides.items()})
+    return s
+
+
+def finish_settings(s: dict, how_to_give_dataset: str) -> dict:
+    """Lower-case the dataset name, fill in ``out``, check everything; return ``s``."""
     if s["dataset"] is None:
-        raise UsageError("no dataset: give dataset='speechcommands', 'fsdd' or 'synthetic'")
+        raise UsageError(f"no dataset: give {how_to_give_dataset}")
     s["dataset"] = s["dataset"].lower()
     if s["out"] is None:
         s["out"] = default_out(s)
