@@ -197,8 +197,8 @@ FIGURE_FUNCTIONS: dict[str, Callable] = {
 
 def _plots_modules() -> list:
     """apac_lab.plots and every module under it."""
-    return [plots] + [importlib.import_module(f"{plots.__name__}.{m.name}")
-                      for m in pkgutil.walk_packages(plots.__path__)]
+    return [plots] + [importlib.import_module(m.name)
+                      for m in pkgutil.walk_packages(plots.__path__, prefix=plots.__name__ + ".")]
 
 
 #: Public functions of apac_lab.plots (exported or not) that say they return a figure.
