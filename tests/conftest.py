@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
+import re
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -11,6 +15,7 @@ import soundfile as sf
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
+SOLUTIONS = REPO / "teacher" / "solutions"
 SHARED_FSDD = REPO.parent / "shared" / "data" / "fsdd"
 
 torch.set_num_threads(min(2, torch.get_num_threads()))
@@ -20,6 +25,31 @@ torch.set_num_threads(min(2, torch.get_num_threads()))
 def _offline(monkeypatch):
     """No test may reach the internet: downloads are off unless a test turns them on."""
     monkeypatch.setenv("APAC_LAB_OFFLINE", "1")
+
+
+@functools.cache
+def teacher_solutions(notebook: str) -> ModuleType:
+    """The teacher's solutions of notebook ``notebook`` ("00".."05"), imported from teacher/solutions/.
+
+    One loader for every tests/test_exercises_NN.py; cached, so each file runs once per session.
+    A plain function (not only a fixture) because some tests parametrize over a solution module.
+    """
+    found = sorted(SOLUTIONS.glob(f"{notebook}_*.py"))
+    if len(found) != 1:
+        raise FileNotFoundError(f"expected one teacher/solutions/{notebook}_*.py, found {[p.name for p in found]}")
+    spec = importlib.util.spec_from_file_location(f"teacher_solutions_{notebook}", found[0])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture()
+def solutions(request) -> ModuleType:
+    """The teacher's solutions of the notebook a tests/test_exercises_NN.py file is about."""
+    m = re.fullmatch(r"test_exercises_(\d\d)", request.module.__name__.rpartition(".")[2])
+    if m is None:
+        raise RuntimeError(f"the solutions fixture is for tests/test_exercises_NN.py, not {request.module.__name__}")
+    return teacher_solutions(m[1])
 
 
 def _fsdd_root() -> Path | None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import math
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
 
 from apac_lab.models import (
-    APAC, CBAM, MODES, DepthwiseSeparableConv, InvertedResidual, SqueezeExcitation, count_parameters, make_divisible,
+    APAC, CBAM, MODES, DepthwiseSeparableConv, InvertedResidual, SqueezeExcitation, build_model, count_parameters,
+    make_divisible,
 )
 
 TRAINABLE_MODES = [m for m in MODES if m != "mel+stft+fsdd"]  # the fifth needs a checkpoint: test_registry
@@ -127,14 +132,106 @@ def test_train_mode_dropout_differs_eval_does_not():
     assert torch.equal(model(x), model(x))
 
 
+# ---------------------------------------------------------------- reference output
+REFERENCE = Path(__file__).parent / "data" / "apac_forward_reference.json"
+
+
+def _reference_input() -> torch.Tensor:
+    """Three 1 s clips at 8 kHz, from a formula (no RNG): gliding harmonic tones under Gaussian envelopes."""
+    t = torch.arange(8000, dtype=torch.float64) / 8000
+    rows = []
+    for b in range(3):
+        f0 = 150.0 + 100.0 * b
+        tone = sum(torch.sin(2 * math.pi * k * f0 * t * (1 + 0.2 * t)) / k for k in range(1, 6))
+        rows.append(tone * torch.exp(-(((t - 0.5) / (0.15 + 0.1 * b)) ** 2)))
+    x = torch.stack(rows)
+    return (0.3 * x / x.abs().amax()).float()
+
+
+def apac_reference_outputs() -> dict[str, list]:
+    """The full APAC forward (``build_model("apac", ...)``, seed 0) on :func:`_reference_input`.
+
+    One train-mode pass (seed 1 for dropout) sets every BatchNorm's running statistics to that batch's
+    (cumulative average), so the eval pass after it normalises for real: moving a norm, merging the stem
+    branches or the two pathways in another order, or dropping a block changes these numbers.
+    Regenerate (only for an intended change of the model) with
+    ``PYTHONPATH=. python -c "import sys; sys.path.insert(0, 'tests'); import test_apac; test_apac.write_reference()"``.
+    """
+    torch.manual_seed(0)
+    model = build_model("apac", n_classes=10, sample_rate=8000)
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.momentum = None
+    x = _reference_input()
+    fused = []
+    hook = model.classifier.register_forward_pre_hook(lambda module, args: fused.append(args[0]))
+    with torch.no_grad():
+        torch.manual_seed(1)
+        train = model.train()(x)
+        logits = model.eval()(x)
+    hook.remove()
+    main, aux = fused[-1][:, :160], fused[-1][:, 160:]  # the classifier's input: [main (160), aux (64)]
+    return {"train_logits": train.tolist(), "eval_logits": logits.tolist(),
+            "main_sum": main.sum(1).tolist(), "aux_sum": aux.sum(1).tolist(),
+            "main_first": main[:, :4].tolist(), "aux_last": aux[:, -4:].tolist()}
+
+
+def write_reference() -> None:
+    rounded = {k: [[round(v, 7) for v in row] if isinstance(row, list) else round(row, 6) for row in rows]
+               for k, rows in apac_reference_outputs().items()}
+    REFERENCE.parent.mkdir(exist_ok=True)
+    REFERENCE.write_text("{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in rounded.items()) + "\n}\n")
+
+
+def test_full_forward_matches_the_seeded_reference():
+    want = json.loads(REFERENCE.read_text())
+    got = apac_reference_outputs()
+    assert set(got) == set(want)
+    for key in sorted(want):
+        torch.testing.assert_close(torch.tensor(got[key]), torch.tensor(want[key]), rtol=1e-4, atol=1e-4,
+                                   msg=lambda m, key=key: f"{key}: {m}")
+
+
 # ---------------------------------------------------------------- size
+def _closed_form_apac_parameters(n_classes: int, n_mels: int = 128, n_mfcc: int = 64) -> int:
+    """APAC's parameters at width 1, summed block by block from the architecture in apac.py's docstring."""
+    conv = lambda cin, cout, k, groups=1, bias=False: cout * (cin // groups) * k * k + (cout if bias else 0)  # noqa: E731
+    conv1d = lambda cin, cout, k, groups=1, bias=False: cout * (cin // groups) * k + (cout if bias else 0)  # noqa: E731
+    bn = lambda c: 2 * c  # noqa: E731 (weight and bias)
+
+    def cbam(c):  # channel MLP c -> max(4, c / 8) -> c with biases; spatial 7x7 conv 2 -> 1 with bias
+        h = max(4, c // 8)
+        return conv(c, h, 1, bias=True) + conv(h, c, 1, bias=True) + conv(2, 1, 7, bias=True)
+
+    def inverted_residual(cin, cout, t, se):
+        hidden = cin * t
+        total = conv(cin, hidden, 1) + bn(hidden) + conv(hidden, hidden, 3, groups=hidden) + bn(hidden)
+        if se:  # squeeze to max(8, hidden / 4) and back, with biases
+            h = max(8, hidden // 4)
+            total += conv(hidden, h, 1, bias=True) + conv(h, hidden, 1, bias=True)
+        return total + conv(hidden, cout, 1) + bn(cout)
+
+    stages = [(32, 48, False), (48, 48, True), (48, 64, False), (64, 64, True), (64, 96, False), (96, 96, True)]
+    main = (bn(n_mels)  # BatchNorm per mel band
+            + conv(1, 16, 3) + bn(16) + conv(1, 16, 7) + bn(16)  # the 3x3 and 7x7 stem branches
+            + cbam(32)
+            + conv(32, 32, 3, groups=32) + bn(32) + conv(32, 32, 1, bias=True)  # depthwise-separable
+            + sum(inverted_residual(cin, cout, 4, se) for cin, cout, se in stages)
+            + cbam(96) + conv(96, 160, 1) + bn(160))  # CBAM, 1x1 head
+    aux = (bn(n_mfcc) + conv1d(n_mfcc, 64, 3) + bn(64)
+           + conv1d(64, 64, 3, groups=64) + bn(64) + conv1d(64, 64, 1, bias=True))
+    fused = 160 + 64
+    head = 2 * fused + (fused * 128 + 128) + (128 * n_classes + n_classes)  # LayerNorm, linear, linear
+    return main + aux + head
+
+
 def test_parameter_count():
     model = APAC(35)
     n = count_parameters(model)
     net = n - count_parameters(model.frontend)
     print(f"\nAPAC (35 classes, std mode, 16 kHz): {n:,} parameters")
     assert n == net  # std: a fixed front-end
-    assert 300_000 < n < 600_000
+    assert n == _closed_form_apac_parameters(n_classes=35) == 414_761
     # The trainable front-ends add nnAudio's mel basis (n_mels x bins) and STFT kernels (2 x bins x n_fft).
     assert count_parameters(APAC(35, mode="mel")) - n == 128 * 1025
     assert count_parameters(APAC(35, mode="stft")) - n == 2 * 1025 * 2048

@@ -1,5 +1,7 @@
 """Augmentation: batched, per-clip random, identity in eval, repeatable, and usable by fit."""
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -149,8 +151,14 @@ class TestSpecAugment:
         x[:, :, 2, 18:23] = 1.0  # a 5-frame event centred on frame 20, in band 2
         out = SpecAugment(0, 0, time_stretch=(2.0, 2.0))(x)
         assert torch.allclose(out[:, :, [0, 1, 3, 4]], torch.zeros(2, 2, 4, 41))
-        width = (out[0, 0, 2] > 0.5).sum().item()
-        assert 9 <= width <= 11 and out[0, 0, 2, 20] == 1.0
+        # x2 about frame 20: output frame j reads the input at 20 + (j - 20) / 2, linearly interpolated
+        ref = torch.zeros(41)
+        for j in range(41):
+            pos = 20 + (j - 20) / 2
+            lo = math.floor(pos)
+            ref[j] = (1 - (pos - lo)) * x[0, 0, 2, lo] + (pos - lo) * x[0, 0, 2, min(lo + 1, 40)]
+        torch.testing.assert_close(out[:, :, 2], ref.expand(2, 2, 41), rtol=0, atol=1e-6)
+        assert (out[0, 0, 2] == 1.0).sum() == 9  # the 5-frame event now lasts 9 frames
         assert torch.equal(SpecAugment(0, 0, time_stretch=(1.0, 1.0))(x), x)
 
     def test_bad_arguments(self):

@@ -90,7 +90,8 @@ def test_fallback_keeps_split_and_arguments(no_data):
         sc = load_dataset("speechcommands", "validation", sample_rate=8000)
         esc = load_dataset("esc50", "train", sample_rate=16000, folds=[1, 2])
         fsdd = load_dataset("fsdd", "test", holdout_speakers=["george"])
-    assert sc.classes == SPEECHCOMMANDS_CLASSES and sc.num_samples == 8000 and len(sc) > 0
+    assert sc.classes == SPEECHCOMMANDS_CLASSES and sc.num_samples == 8000
+    assert len(sc) == 35 * 4 * 1  # 35 words x 4 synthetic speakers x 1 validation take
     assert {c.fold for c in esc.clips} == {1, 2} and esc.num_samples == 80000
     assert fsdd.speakers == ["spk0"]  # a speaker-wise split stays speaker-wise
     with pytest.warns(SyntheticFallbackWarning), pytest.raises(SplitError, match="unknown split"):

@@ -1,23 +1,13 @@
 """Notebook 00's exercise: the teacher's solution passes its check, wrong answers get a hint."""
 
-import importlib.util
-
 import pytest
 
 from apac_lab.exercises import check
-from conftest import REPO
-
-
-def _solutions():
-    path = REPO / "teacher" / "solutions" / "00_start_here.py"
-    spec = importlib.util.spec_from_file_location("solutions_00", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from conftest import teacher_solutions
 
 
 def test_solution_passes():
-    assert check("00.seconds", _solutions().solve_seconds(), quiet=True)
+    assert check("00.seconds", teacher_solutions("00").solve_seconds(), quiet=True)
 
 
 @pytest.mark.parametrize("wrong", [8000 / 6000, 6000 * 8000, 750, 1.0, "abc"])

@@ -1,15 +1,11 @@
 """Notebook 03's exercises: the reference solutions pass, typical wrong answers do not."""
 
-import importlib.util
-
 import pytest
 
 from apac_lab.exercises import check
-from conftest import REPO
+from conftest import teacher_solutions
 
-_spec = importlib.util.spec_from_file_location("sol03", REPO / "teacher" / "solutions" / "03_echoic_buffers.py")
-sol = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(sol)
+sol = teacher_solutions("03")
 
 
 @pytest.mark.parametrize("ex, solve", [("03.unwrap", sol.solve_unwrap), ("03.steps_for_4s", sol.solve_steps_for_4s),

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import torch
 
 from apac_lab.exercises import check, checkers
-from conftest import REPO
+from conftest import teacher_solutions
 
-_spec = importlib.util.spec_from_file_location("sol04", REPO / "teacher" / "solutions" / "04_learning_the_mel_mstmodel.py")
-sol = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(sol)
+sol = teacher_solutions("04")
 
 
 def test_every_exercise_has_a_solution():

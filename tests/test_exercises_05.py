@@ -1,19 +1,14 @@
 """Notebook 05's exercises: every reference solution passes its check, wrong answers do not."""
 
-import importlib.util
-
 import pytest
 import torch
 
 from apac_lab.exercises import check, checkers
-from conftest import REPO
+from conftest import teacher_solutions
 
 
 def _solutions():
-    spec = importlib.util.spec_from_file_location("sol05", REPO / "teacher" / "solutions" / "05_apac_training.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.SOLUTIONS
+    return teacher_solutions("05").SOLUTIONS
 
 
 def test_every_exercise_of_the_notebook_has_a_solution():

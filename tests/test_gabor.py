@@ -234,8 +234,11 @@ def test_constraints_hold_for_any_raw_value():
         layer.raw_sigma_f.copy_(torch.tensor([[-200.0], [0.0], [200.0]]))
         layer.raw_freq.copy_(torch.tensor([[-200.0], [0.0], [200.0]]))
     p = layer.params()
-    assert (p["sigma_t"] > 0).all() and (p["sigma_f"] > 0).all()
-    assert (p["freq"] >= 0).all() and (p["freq"] <= NYQUIST).all()
+    # softplus(raw) + 1e-3 and NYQUIST * sigmoid(raw): -200 saturates at the floor, 0 is the middle, +200 the top
+    widths = torch.tensor([[1e-3], [math.log(2.0) + 1e-3], [200.0 + 1e-3]])
+    torch.testing.assert_close(p["sigma_t"], widths, rtol=1e-6, atol=0.0)
+    torch.testing.assert_close(p["sigma_f"], widths, rtol=1e-6, atol=0.0)
+    torch.testing.assert_close(p["freq"], torch.tensor([[0.0], [NYQUIST / 2], [NYQUIST]]), rtol=0.0, atol=1e-7)
     assert all(torch.isfinite(k).all() for k in layer.kernels())
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 import torch
 from torch import nn
@@ -120,7 +122,7 @@ def test_gradients_reach_every_layer_of_config_b():
     m = build_piczak("b", n_classes=3, frames=FRAMES, hidden=16)
     nn.functional.cross_entropy(m(torch.randn(4, SAMPLES)), torch.tensor([0, 1, 2, 1])).backward()
     for name, p in m.named_parameters():
-        assert p.grad is not None, name
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
 
 
 # --- bad inputs ----------------------------------------------------------------------------------------------
@@ -200,15 +202,41 @@ def test_voting_bad_inputs():
 # --- the experiment end to end on a tiny set ------------------------------------------------------------------
 
 
+def _accuracies_by_hand(probs, labels, clip_ids) -> tuple[float, float, float]:
+    """Segment accuracy, then clip accuracy by majority vote (a tie goes to the tied class of highest summed
+    probability) and by mean probability, one clip at a time."""
+    segment = float((probs.argmax(-1) == labels).float().mean())
+    clips = sorted(set(clip_ids.tolist()))
+    majority = probability = 0
+    for c in clips:
+        p, label = probs[clip_ids == c], int(labels[clip_ids == c][0])
+        votes = Counter(p.argmax(-1).tolist())
+        tied = [k for k, n in votes.items() if n == max(votes.values())]
+        majority += max(tied, key=lambda k: float(p[:, k].sum())) == label
+        probability += int(p.mean(0).argmax()) == label
+    return segment, majority / len(clips), probability / len(clips)
+
+
 def test_the_experiment_runs_end_to_end_on_a_tiny_set():
     from apac_lab.models import MSTSettings, format_results, run_comparison
 
-    s = MSTSettings.quick(dataset="synthetic", per_class=2, test_per_class=1, clip_seconds=1.0, mst_epochs=1,
+    s = MSTSettings.quick(dataset="synthetic", per_class=2, test_per_class=1, clip_seconds=1.0, frames=21, mst_epochs=1,
                           clf_epochs=1, finetune_epochs=1, hidden=8, clf_batch=16)
     r = run_comparison(s)
     assert [row["config"] for row in r["rows"]] == ["a", "b", "c", "d"]
-    for row in r["rows"]:
-        assert 0.0 <= row["majority"] <= 1.0 and 0.0 <= row["probability"] <= 1.0 and row["epochs"] >= 1
+    test = r["segments"]["test"]
+    assert (len(test), test.num_clips) == (30, 10)  # three 21-frame segments per 1 s clip: the votes matter
+    x = torch.stack([test[i][0] for i in range(len(test))])
+    labels, clip_ids = torch.as_tensor(test.labels), torch.as_tensor(test.clip_ids)
+    for row in r["rows"]:  # each accuracy, recomputed from the returned model's predictions by a slow loop
+        model = r["models"][row["config"]].eval()
+        with torch.no_grad():
+            probs = model(x).softmax(-1)
+        segment, majority, probability = _accuracies_by_hand(probs, labels, clip_ids)
+        assert row["segment"] == pytest.approx(segment, abs=1e-6), row["config"]
+        assert row["majority"] == pytest.approx(majority, abs=1e-6), row["config"]
+        assert row["probability"] == pytest.approx(probability, abs=1e-6), row["config"]
+        assert row["epochs"] == len(r["histories"][row["config"]]) == 1
     # (c) kept the learned layers exactly; (d) trained them further
     mst = r["mst"].state_dict()
     c_front, d_front = r["models"]["c"].frontend.state_dict(), r["models"]["d"].frontend.state_dict()

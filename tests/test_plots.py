@@ -70,8 +70,17 @@ def test_filterbank_curves_in_hz():
     fb = mel_filterbank(sample_rate=SR, n_fft=N_FFT, n_mels=10)
     fig = filterbank_figure(fb, sample_rate=SR)
     assert len(fig.data) == 2 and _titles(fig)[1] == "Frequency (Hz)"
-    xs = np.array([v for v in fig.data[0].x if v is not None], dtype=float)
-    assert xs.min() >= 0 and xs.max() <= SR / 2
+    # Each curve (between Nones) is one band's weights on consecutive FFT bins: every band exactly once.
+    drawn = []
+    for tr in fig.data:
+        cut = [-1] + [i for i, v in enumerate(tr.x) if v is None]
+        for a, b in zip(cut[:-1], cut[1:]):
+            bins = np.array(tr.x[a + 1:b], dtype=float) / (SR / N_FFT)
+            np.testing.assert_allclose(bins, np.arange(round(bins[0]), round(bins[0]) + len(bins)), atol=1e-9)
+            idx = np.round(bins).astype(int)
+            assert idx[0] >= 0 and idx[-1] <= N_FFT // 2
+            drawn += [m for m in range(10) if np.allclose(fb[m, idx].numpy(), np.array(tr.y[a + 1:b], dtype=float))]
+    assert sorted(drawn) == list(range(10))
     ys = np.array([v for tr in fig.data for v in tr.y if v is not None], dtype=float)
     assert ys.max() == pytest.approx(float(fb.max())) and sum(v is None for tr in fig.data for v in tr.x) == 10
     crowded = filterbank_figure(mel_filterbank(sample_rate=SR, n_fft=64, n_mels=64), sample_rate=SR)
