@@ -131,5 +131,5 @@ def test_bad_file_inside_a_dataset_is_named_when_read(tmp_path):
 
 def test_bad_sample_rate(tmp_path):
     sf.write(tmp_path / "x.wav", tone(300, 0.01, 8000), 8000)
-    with pytest.raises(ValueError, match="sample_rate must be > 0"):
+    with pytest.raises(ValueError, match="sample_rate must be a whole number of Hz from 1000 to 384000, got 0"):
         load_audio(tmp_path / "x.wav", sample_rate=0)
