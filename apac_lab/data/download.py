@@ -207,7 +207,7 @@ def _inside(base: Path, relative: str) -> bool:
     return target == base or base in target.parents
 
 
-def _check_tar(tar: tarfile.TarFile, target: Path, archive: Path) -> None:
+def _check_tar(tar: tarfile.TarFile, target: Path, archive: str) -> None:
     for m in tar.getmembers():
         problem = _member_problem(m.name)
         if problem is None and (m.ischr() or m.isblk() or m.isfifo() or m.isdev()):
@@ -224,7 +224,7 @@ def _check_tar(tar: tarfile.TarFile, target: Path, archive: Path) -> None:
             raise UnsafeArchiveError(f"{archive}: unsafe member {m.name!r} ({problem}); nothing was extracted.")
 
 
-def _check_zip(zf: zipfile.ZipFile, target: Path, archive: Path) -> None:
+def _check_zip(zf: zipfile.ZipFile, target: Path, archive: str) -> None:
     for info in zf.infolist():
         problem = _member_problem(info.filename)
         mode = info.external_attr >> 16
@@ -242,11 +242,11 @@ def _size(n: int) -> str:
     return f"{n / 2**20:.1f} MiB" if n < 2**30 else f"{n / 2**30:.2f} GiB"
 
 
-def _check_size(total: int, archive: Path, target: Path, max_bytes: int) -> None:
+def _check_size(total: int, archive: str, size: int, target: Path, max_bytes: int) -> None:
     if total > max_bytes:
         raise UnsafeArchiveError(
             f"{archive}: it would unpack to {_size(total)}, more than the {_size(max_bytes)} allowed for an archive "
-            f"of {_size(archive.stat().st_size)} (a zip bomb?); nothing was extracted. Check where it came from, or "
+            f"of {_size(size)} (a zip bomb?); nothing was extracted. Check where it came from, or "
             "pass max_bytes= if you trust it."
         )
     existing = next(p for p in [target, *target.parents] if p.exists())
@@ -258,7 +258,13 @@ def _check_size(total: int, archive: Path, target: Path, max_bytes: int) -> None
         )
 
 
-def safe_extract(archive: str | Path, target: str | Path, *, max_bytes: int | None = None) -> Path:
+#: How the compressed streams and zip files that safe_extract knows begin.
+_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"PK\x03\x04")
+
+
+def safe_extract(
+    archive: str | Path, target: str | Path, *, max_bytes: int | None = None, name: str | None = None
+) -> Path:
     """Extract a tar (any compression) or zip archive into ``target``, safely.
 
     Every member is checked before anything is written: absolute paths, ``..``
@@ -274,6 +280,8 @@ def safe_extract(archive: str | Path, target: str | Path, *, max_bytes: int | No
         target (str | Path): the folder to extract into; it must be empty or not exist.
         max_bytes (int | None, default None): the most bytes the archive may unpack to;
             None is 64 MiB + 100 times the archive's size (audio compresses far less).
+        name (str | None, default None): how messages name the archive (e.g. its URL);
+            None is its path.
 
     Returns:
         Path: ``target``.
@@ -288,25 +296,29 @@ def safe_extract(archive: str | Path, target: str | Path, *, max_bytes: int | No
     apac_lab.data.download.UnsafeArchiveError: ... unsafe member '../evil.txt' ('..' component); nothing was extracted.
     """
     archive, target = Path(archive), Path(target)
+    label, size = name or str(archive), archive.stat().st_size
     if target.exists() and any(target.iterdir()):
         raise DownloadError(f"{target} is not empty; extract into an empty or new folder.")
     if max_bytes is None:
-        max_bytes = _MIN_LIMIT + _MAX_RATIO * archive.stat().st_size
+        max_bytes = _MIN_LIMIT + _MAX_RATIO * size
     created = not target.exists()
     try:
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as zf:
-                _check_zip(zf, target, archive)
-                _check_size(sum(info.file_size for info in zf.infolist()), archive, target, max_bytes)
+                _check_zip(zf, target, label)
+                _check_size(sum(info.file_size for info in zf.infolist()), label, size, target, max_bytes)
                 target.mkdir(parents=True, exist_ok=True)
                 for info in zf.infolist():
                     zf.extract(info, target)
             return target
         if not tarfile.is_tarfile(archive):
-            raise DownloadError(f"{archive} is neither a tar nor a zip archive; the download may be an error page.")
+            with open(archive, "rb") as f:
+                if f.read(6).startswith(_MAGIC):  # gzip, bzip2, xz or zip, but unreadable
+                    raise EOFError("the archive ends early or its first member is damaged")
+            raise DownloadError(f"{label} is neither a tar nor a zip archive; the download may be an error page.")
         with tarfile.open(archive, "r:*") as tar:
-            _check_tar(tar, target, archive)
-            _check_size(sum(m.size for m in tar.getmembers() if m.isfile()), archive, target, max_bytes)
+            _check_tar(tar, target, label)
+            _check_size(sum(m.size for m in tar.getmembers() if m.isfile()), label, size, target, max_bytes)
             target.mkdir(parents=True, exist_ok=True)
             try:
                 if hasattr(tarfile, "data_filter"):
@@ -314,22 +326,25 @@ def safe_extract(archive: str | Path, target: str | Path, *, max_bytes: int | No
                 else:  # Python < 3.10.12: the checks above are the guard
                     tar.extractall(target)
             except getattr(tarfile, "FilterError", ()) as exc:
-                raise UnsafeArchiveError(f"{archive}: refused by tarfile's data filter ({exc}).") from exc
+                raise UnsafeArchiveError(f"{label}: refused by tarfile's data filter ({exc}).") from exc
         return target
     except BaseException as exc:
         if created:
             shutil.rmtree(target, ignore_errors=True)
         elif target.is_dir():
             for item in target.iterdir():
-                shutil.rmtree(item) if item.is_dir() and not item.is_symlink() else item.unlink()
+                if item.is_dir() and not item.is_symlink():
+                    shutil.rmtree(item)
+                else:
+                    item.unlink()
         if isinstance(exc, OSError) and exc.errno is not None and not isinstance(exc, DownloadError):
             raise DownloadError(
-                f"{archive}: extracting into {target} failed ({exc}); nothing was kept. Free some space or fix "
+                f"{label}: extracting into {target} failed ({exc}); nothing was kept. Free some space or fix "
                 "the folder's permissions, and try again."
             ) from exc
         if isinstance(exc, _CORRUPT) and not isinstance(exc, DownloadError):
             raise DownloadError(
-                f"{archive}: cannot be extracted, the archive is corrupt or truncated ({type(exc).__name__}: {exc}); "
+                f"{label}: cannot be extracted, the archive is corrupt or truncated ({type(exc).__name__}: {exc}); "
                 "nothing was kept. Download it again."
             ) from exc
         raise
@@ -406,7 +421,7 @@ def download_dataset(
     tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=root.parent))
     try:
         archive = download_file(source, tmp / spec.filename, sha256=expected, progress=progress, size=spec.size)
-        unpacked = safe_extract(archive, tmp / "x")
+        unpacked = safe_extract(archive, tmp / "x", name=source)
         src = unpacked
         if spec.folder is not None:
             src = unpacked / spec.folder
