@@ -85,8 +85,8 @@ def speaker_list(speakers: str | Sequence[str]) -> list[str]:
     >>> speaker_list("george"), speaker_list(("jackson", 7))
     (['george'], ['jackson', '7'])
     """
-    if isinstance(speakers, (str, bytes)):
-        return [speakers.decode() if isinstance(speakers, bytes) else speakers]
+    if isinstance(speakers, str):
+        return [speakers]
     return [str(s) for s in speakers]
 
 
