@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -9,7 +11,9 @@ import torch
 import torchaudio.functional as AF
 
 from _data_trees import tone
-from apac_lab.data import AudioError, Clip, ClipDataset, check_waveform, fix_length, load_audio, to_mono
+from apac_lab.data import (
+    AudioError, Clip, ClipDataset, check_waveform, fix_length, load_audio, resample_plan, resample_waveform, to_mono,
+)
 
 
 # --- agreement with a reference -------------------------------------------------------------
@@ -131,5 +135,146 @@ def test_bad_file_inside_a_dataset_is_named_when_read(tmp_path):
 
 def test_bad_sample_rate(tmp_path):
     sf.write(tmp_path / "x.wav", tone(300, 0.01, 8000), 8000)
-    with pytest.raises(ValueError, match="sample_rate must be > 0"):
+    with pytest.raises(ValueError, match="sample_rate must be a whole number of Hz from 1000 to 384000, got 0"):
         load_audio(tmp_path / "x.wav", sample_rate=0)
+
+
+# --- hostile headers: absurd rates, truncated files (issue 14) -----------------------------------
+
+def _wav76(path, rate):
+    """A 76-byte PCM_16 mono WAV: a canonical 44-byte header claiming ``rate`` Hz, then 16 samples."""
+    data = np.arange(16, dtype="<i2").tobytes()
+    fmt = (16).to_bytes(4, "little") + (1).to_bytes(2, "little") + (1).to_bytes(2, "little") \
+        + int(rate).to_bytes(4, "little") + int(2 * rate).to_bytes(4, "little") + (2).to_bytes(2, "little") \
+        + (16).to_bytes(2, "little")
+    path.write_bytes(b"RIFF" + (36 + len(data)).to_bytes(4, "little") + b"WAVEfmt " + fmt + b"data"
+                     + len(data).to_bytes(4, "little") + data)
+    return path
+
+
+_BOUNDED = '''
+import resource, sys
+from apac_lab.data import load_audio
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+shapes = [tuple(load_audio(p, sample_rate=int(r)).shape) for p, r in zip(sys.argv[1::2], sys.argv[2::2])]
+print(shapes, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+'''
+
+
+def test_76_byte_wav_claiming_8001_20001_or_96001_hz_resamples_in_bounded_memory(tmp_path):
+    import subprocess
+    import sys
+
+    cases = [(8001, 8000), (20001, 16000), (96001, 16000)]
+    args = []
+    for rate, target in cases:
+        args += [str(_wav76(tmp_path / f"r{rate}.wav", rate)), str(target)]
+    assert all((tmp_path / f"r{rate}.wav").stat().st_size == 76 for rate, _ in cases)
+    proc = subprocess.run([sys.executable, "-c", _BOUNDED, *args], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]  # before the fix: std::bad_alloc, or 2.7 GB
+    shapes, grown_mib = proc.stdout.rsplit(" ", 1)
+    assert shapes == "[(16,), (13,), (3,)]"  # ceil(16 * target / rate)
+    assert int(grown_mib) < 200, f"peak memory grew by {grown_mib} MiB"
+
+
+@pytest.mark.parametrize("rate, target", [(8001, 8000), (20001, 16000), (96001, 16000), (44056, 16000)])
+def test_coprime_rates_use_the_direct_sinc_with_a_bounded_kernel(rate, target):
+    from apac_lab.data.resample import CHUNK_VALUES, KERNEL_LIMIT
+
+    plan = resample_plan(rate, target)
+    g = math.gcd(rate, target)
+    assert target // g * (rate // g) > KERNEL_LIMIT  # torchaudio's kernel would be this big, or bigger
+    assert plan.method == "sinc" and plan.kernel_values <= CHUNK_VALUES
+    assert plan.taps == 2 * math.ceil(6 * rate / (0.99 * min(rate, target))) + 2
+
+
+@pytest.mark.parametrize("rate, target", [(44100, 16000), (48000, 16000), (22050, 16000), (8000, 16000),
+                                          (16000, 8000), (8000, 44100), (48000, 44100), (384000, 1000)])
+def test_common_rates_keep_torchaudio_s_kernel(rate, target):
+    from apac_lab.data.resample import KERNEL_LIMIT
+
+    plan = resample_plan(rate, target)
+    assert plan.method == "torchaudio" and plan.kernel_values <= KERNEL_LIMIT
+
+
+@pytest.mark.parametrize("rate, target", [(44100, 16000), (8000, 44100), (22050, 16000), (16000, 8000), (1000, 3000)])
+def test_direct_sinc_matches_torchaudio_in_float64(monkeypatch, rate, target):
+    import apac_lab.data.resample as R
+
+    x = torch.from_numpy(np.random.default_rng(1).standard_normal((2, rate // 10)))
+    monkeypatch.setattr(R, "KERNEL_LIMIT", 0)  # force the direct method
+    monkeypatch.setattr(R, "CHUNK_VALUES", 1000)  # and many chunks
+    assert R.resample_plan(rate, target).method == "sinc"
+    got = R.resample_waveform(x, rate, target)
+    ref = AF.resample(x, rate, target)
+    assert got.dtype == torch.float64 and got.shape == ref.shape == (2, target // 10)
+    torch.testing.assert_close(got, ref, atol=1e-9, rtol=0)
+
+
+def test_direct_sinc_on_a_coprime_rate_matches_a_slow_loop():
+    """y[j] = sum_i x[i] h(t), t = 0.99 * min(fo, fn) * (i / fo - j / fn), h = sinc(pi t) cos^2(pi t / 12) * 0.99 min / fo."""
+    fo, fn = 8001, 8000
+    x = np.random.default_rng(2).standard_normal(300)
+    base = 0.99 * min(fo, fn)
+    ref = []
+    for j in range(math.ceil(fn * len(x) / fo)):
+        t = np.clip(base * (np.arange(len(x)) / fo - j / fn), -6, 6)
+        ref.append(np.sum(x * np.sinc(t) * np.cos(np.pi * t / 12) ** 2 * base / fo))
+    got = resample_waveform(torch.from_numpy(x), fo, fn)
+    torch.testing.assert_close(got, torch.tensor(ref, dtype=torch.float64), atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("rate", [500, 999, 384001, 2_000_000])
+def test_header_rate_outside_1khz_to_384khz_is_refused(tmp_path, rate):
+    path = _wav76(tmp_path / "odd.wav", rate)
+    with pytest.raises(AudioError, match=rf"odd\.wav: its header says {rate} Hz, outside 1000-384000 Hz.*re-export"):
+        load_audio(path)
+
+
+def test_truncated_real_fsdd_file_is_an_error_naming_it(tmp_path, real_fsdd_root):
+    real = (real_fsdd_root / "recordings" / "0_george_0.wav").read_bytes()
+    half = tmp_path / "0_george_0.wav"
+    half.write_bytes(real[: len(real) // 2])
+    assert sf.info(str(half)).frames < 3910 // 2  # soundfile alone reads what is there, without a word
+    with pytest.raises(AudioError, match=r"0_george_0\.wav: the file is truncated: its WAV header declares 4768 bytes "
+                                         r"of audio but only 2362 are there\. Download or copy it again"):
+        load_audio(half)
+
+
+@pytest.mark.parametrize("keep", [45, 100, 200])
+def test_truncated_wav_is_an_error(tmp_path, keep):
+    path = tmp_path / "cut.wav"
+    sf.write(path, tone(300, 0.01, 8000), 8000, subtype="PCM_16")  # 44 + 160 bytes
+    path.write_bytes(path.read_bytes()[:keep])
+    with pytest.raises(AudioError, match=r"cut\.wav: the file is truncated"):
+        load_audio(path)
+
+
+def test_complete_wavs_with_extra_chunks_or_an_open_size_still_load(tmp_path):
+    x = tone(300, 0.01, 8000)
+    sf.write(tmp_path / "a.wav", x, 8000, subtype="PCM_16")
+    raw = (tmp_path / "a.wav").read_bytes()
+    (tmp_path / "trailing.wav").write_bytes(raw + b"LIST" + (4).to_bytes(4, "little") + b"INFO")
+    (tmp_path / "open.wav").write_bytes(raw[:40] + b"\xff\xff\xff\xff" + raw[44:])  # streaming writers
+    ref = load_audio(tmp_path / "a.wav")
+    for name in ("trailing.wav", "open.wav"):
+        torch.testing.assert_close(load_audio(tmp_path / name), ref, atol=0, rtol=0)
+
+
+def test_no_real_fsdd_file_is_reported_truncated(real_fsdd_root):
+    from apac_lab.data.audio import _wav_data_sizes
+
+    files = sorted((real_fsdd_root / "recordings").glob("*.wav"))
+    assert len(files) == 2500
+    assert [f.name for f in files if _wav_data_sizes(f)[1] < _wav_data_sizes(f)[0]] == []
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"sample_rate": 0}, r"sample_rate must be a whole number of Hz from 1000 to 384000, got 0"),
+    ({"sample_rate": 16000.5}, r"got 16000.5"),
+    ({"num_samples": 0}, r"num_samples must be a positive whole number of samples, got 0"),
+])
+def test_load_audio_refuses_zero_rate_and_length(tmp_path, kwargs, message):
+    sf.write(tmp_path / "x.wav", tone(300, 0.01, 8000), 8000)
+    with pytest.raises(ValueError, match=message):
+        load_audio(tmp_path / "x.wav", **kwargs)

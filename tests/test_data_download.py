@@ -14,8 +14,8 @@ import pytest
 
 from _data_trees import make_esc50, make_fsdd_tar, make_speechcommands, serve_folder
 from apac_lab.data import (
-    DOWNLOADS, DownloadError, UnsafeArchiveError, archive_url, download_dataset, download_file, load_esc50, load_fsdd,
-    load_speechcommands, safe_extract, sha256sum,
+    DOWNLOADS, DatasetNotFoundError, DownloadError, UnsafeArchiveError, archive_url, download_dataset, download_file,
+    load_esc50, load_fsdd, load_speechcommands, safe_extract, sha256sum,
 )
 
 
@@ -252,3 +252,152 @@ def test_safe_archive_with_inside_links_extracts(tmp_path):
     archive = _tar_with(tmp_path / "ok.tar", [_file("d/a.txt", b"A"), _link("d/b.txt", "a.txt")])
     safe_extract(archive, tmp_path / "out")
     assert (tmp_path / "out" / "d" / "b.txt").read_bytes() == b"A"
+
+
+# --- issue 14: corrupt and truncated archives, zip bombs, a failed final move ------------------------
+
+def _zip_with_corrupt_member(path: Path, how: str) -> Path:
+    rng = __import__("random").Random(0)
+    members = {"ok/first.txt": b"fine\n" * 1000, "ok/second.bin": bytes(rng.randrange(256) for _ in range(20000))}
+    method = zipfile.ZIP_STORED if how == "crc" else zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(path, "w", method) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("ok/second.bin")
+    raw = bytearray(path.read_bytes())
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    raw[start + 100 : start + 400] = bytes(300) if how == "crc" else bytes(range(256)) + bytes(44)
+    path.write_bytes(bytes(raw))
+    return path
+
+
+@pytest.mark.parametrize("how", ["deflate", "crc"])
+def test_zip_with_a_corrupt_member_is_a_download_error_and_leaves_nothing(tmp_path, how):
+    archive = _zip_with_corrupt_member(tmp_path / "bad.zip", how)
+    with pytest.raises(DownloadError, match=r"bad\.zip: cannot be extracted, the archive is corrupt or truncated "
+                                            r"\((error|BadZipFile): .*\); nothing was kept\. Download it again"):
+        safe_extract(archive, tmp_path / "new")
+    assert not (tmp_path / "new").exists()  # before the fix: a raw zlib.error, and ok/first.txt left behind
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DownloadError, match="corrupt or truncated"):
+        safe_extract(archive, tmp_path / "empty")
+    assert list((tmp_path / "empty").iterdir()) == []  # a folder that was there stays, empty
+
+
+def test_truncated_zip_is_a_download_error(tmp_path):
+    archive = _zip_with_corrupt_member(tmp_path / "cut.zip", "crc")
+    archive.write_bytes(archive.read_bytes()[:5000])  # the central directory is at the end: gone
+    with pytest.raises(DownloadError, match=r"cut\.zip: cannot be extracted, the archive is corrupt or truncated"):
+        safe_extract(archive, tmp_path / "new")
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("mode", ["gz", "bz2", "xz"])
+def test_truncated_tar_is_a_download_error_and_leaves_nothing(tmp_path, mode):
+    rng = __import__("random").Random(1)
+    archive = tmp_path / f"cut.tar.{mode}"
+    with tarfile.open(archive, f"w:{mode}") as tar:
+        for i in range(4):
+            data = bytes(rng.randrange(256) for _ in range(30000))
+            info = tarfile.TarInfo(f"top/f{i}.bin")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    archive.write_bytes(archive.read_bytes()[: int(archive.stat().st_size * 0.6)])
+    with pytest.raises(DownloadError, match=rf"cut\.tar\.{mode}: cannot be extracted, the archive is corrupt or truncated"):
+        safe_extract(archive, tmp_path / "new")
+    assert not (tmp_path / "new").exists()
+
+
+def test_truncated_download_of_fsdd_leaves_no_root(server, tmp_path):
+    folder, base = server
+    archive = make_fsdd_tar(tmp_path / "full.tar.gz")
+    (folder / "cut.tar.gz").write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    root = tmp_path / "data" / "fsdd"
+    with pytest.raises(DownloadError, match=r"cut\.tar\.gz: cannot be extracted, the archive is corrupt or truncated"):
+        download_dataset("fsdd", root, url=f"{base}/cut.tar.gz", sha256=sha256sum(folder / "cut.tar.gz"), progress=False)
+    assert _files(tmp_path / "data") == set()
+
+
+def test_zip_bomb_of_256_mib_of_zeros_in_261_kb_is_refused(tmp_path):
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf, zf.open("zeros.bin", "w") as f:
+        block = bytes(1 << 20)
+        for _ in range(256):
+            f.write(block)
+    assert bomb.stat().st_size < 270_000
+    with pytest.raises(UnsafeArchiveError, match=r"bomb\.zip: it would unpack to 256\.0 MiB, more than the 88\.9 MiB "
+                                                 r"allowed for an archive of 0\.2 MiB \(a zip bomb\?\); nothing was extracted"):
+        safe_extract(bomb, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_size_cap_counts_every_member_and_can_be_raised(tmp_path):
+    archive = tmp_path / "zeros.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for i in range(3):
+            info = tarfile.TarInfo(f"z{i}.bin")
+            info.size = 1 << 20
+            tar.addfile(info, io.BytesIO(bytes(1 << 20)))
+    with pytest.raises(UnsafeArchiveError, match=r"it would unpack to 3\.0 MiB, more than the 2\.0 MiB allowed"):
+        safe_extract(archive, tmp_path / "out", max_bytes=2 << 20)
+    assert not (tmp_path / "out").exists()
+    safe_extract(archive, tmp_path / "out", max_bytes=3 << 20)
+    assert sum(p.stat().st_size for p in (tmp_path / "out").iterdir()) == 3 << 20
+
+
+def test_failed_final_move_leaves_no_half_filled_root_and_a_retry_works(server, tmp_path, monkeypatch):
+    import apac_lab.data.download as D
+
+    folder, base = server
+    archive = make_fsdd_tar(folder / "fsdd.tar.gz")
+    root = tmp_path / "data" / "fsdd"
+    real_rename = D.os.rename
+
+    def failing_rename(src, dst):
+        if Path(dst) == root:  # the final move; the archive's own .part -> final rename still works
+            raise OSError(28, "No space left on device")
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(D.os, "rename", failing_rename)
+    with pytest.raises(DownloadError, match=r"moving the unpacked fsdd .* into .*fsdd failed \(\[Errno 28\] No space "
+                                            r"left on device\); nothing was left in .*try again"):
+        download_dataset("fsdd", root, url=f"{base}/fsdd.tar.gz", sha256=sha256sum(archive), progress=False)
+    assert _files(tmp_path / "data") == set()  # no root, no temporary folder: loading says "download it" ...
+    with pytest.raises(DatasetNotFoundError, match="does not exist.*download_dataset"):
+        load_fsdd(root)
+    monkeypatch.setattr(D.os, "rename", real_rename)  # ... and downloading again works
+    download_dataset("fsdd", root, url=f"{base}/fsdd.tar.gz", sha256=sha256sum(archive), progress=False)
+    assert len(load_fsdd(root, split="all")) == 24 and _files(tmp_path / "data") >= {"fsdd/recordings"}
+
+
+def test_failure_midway_through_extraction_leaves_no_root(server, tmp_path, monkeypatch):
+    import apac_lab.data.download as D
+
+    folder, base = server
+    archive = make_fsdd_tar(folder / "fsdd.tar.gz")
+    root = tmp_path / "data" / "fsdd"
+    root.mkdir(parents=True)  # an empty root is allowed, and stays allowed
+    calls = []
+    real_extract = tarfile.TarFile._extract_member
+
+    def fail_on_the_fifth(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise OSError(5, "Input/output error")
+        return real_extract(self, *args, **kwargs)
+
+    monkeypatch.setattr(tarfile.TarFile, "_extract_member", fail_on_the_fifth)
+    with pytest.raises(DownloadError, match=r"extracting into .* failed \(\[Errno 5\] Input/output error\); nothing was kept"):
+        download_dataset("fsdd", root, url=f"{base}/fsdd.tar.gz", sha256=sha256sum(archive), progress=False)
+    assert _files(tmp_path / "data") == {"fsdd"}  # the empty root as it was: complete or empty, never half-filled
+
+
+def test_leftovers_of_an_interrupted_download_are_cleaned(server, tmp_path):
+    folder, base = server
+    archive = make_fsdd_tar(folder / "fsdd.tar.gz")
+    (tmp_path / "data" / ".apac_lab-tmp-fsdd-killed" / "x").mkdir(parents=True)  # a run killed with -9
+    (tmp_path / "data" / ".apac_lab-tmp-other-keep").mkdir()  # another root's: not ours to remove
+    download_dataset("fsdd", tmp_path / "data" / "fsdd", url=f"{base}/fsdd.tar.gz", sha256=sha256sum(archive),
+                     progress=False)
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == [".apac_lab-tmp-other-keep", "fsdd"]

@@ -116,3 +116,77 @@ def test_empty_esc10_subset(tmp_path):
     make_esc50(tmp_path, rows=[(1, 3, "cow", False)])
     with pytest.raises(SplitError, match="ESC-10 subset is empty"):
         load_esc50(tmp_path, esc10=True)
+
+
+# --- issue 14: folds, duplicates, short rows, Excel's BOM, upper-case extensions ---------------------
+
+def _csv(root):
+    return root / "meta" / "esc50.csv"
+
+
+def _set_line(root, line_no, new):
+    lines = _csv(root).read_text().splitlines()
+    lines[line_no - 1] = new
+    _csv(root).write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("fold", [0, 6, -1])
+def test_fold_outside_1_to_5_is_an_error_naming_the_line(tiny_esc, fold):
+    name = _csv(tiny_esc).read_text().splitlines()[3].split(",")[0]
+    _set_line(tiny_esc, 4, f"{name},{fold},0,dog,True,1002,A")
+    with pytest.raises(ValueError, match=rf"esc50\.csv, line 4: fold {fold} is not one of ESC-50's folds 1-5; fix this line"):
+        load_esc50(tiny_esc)
+
+
+def test_a_file_listed_in_two_folds_is_an_error_naming_both_lines(tiny_esc):
+    lines = _csv(tiny_esc).read_text().splitlines()
+    name = lines[1].split(",")[0]  # fold 1
+    _csv(tiny_esc).write_text("\n".join(lines + [f"{name},5,0,dog,True,1000,A"]) + "\n")
+    with pytest.raises(ValueError, match=rf"line 14: {name} is already listed on line 2; .*delete one of the two lines"):
+        load_esc50(tiny_esc, split="test")
+
+
+def test_a_short_row_is_an_error_naming_the_line(tiny_esc):
+    _set_line(tiny_esc, 3, "2-1001-A-0.wav,2,0")
+    with pytest.raises(ValueError, match=r"esc50\.csv, line 3: has 3 fields, the header 7; fix or delete this line"):
+        load_esc50(tiny_esc)
+
+
+def test_a_long_row_is_an_error_naming_the_line(tiny_esc):
+    line = _csv(tiny_esc).read_text().splitlines()[4]
+    _set_line(tiny_esc, 5, line + ",extra")
+    with pytest.raises(ValueError, match=r"line 5: has 8 fields, the header 7"):
+        load_esc50(tiny_esc)
+
+
+def test_line_numbers_count_blank_lines(tiny_esc):
+    lines = _csv(tiny_esc).read_text().splitlines()
+    lines[3] = lines[3].replace(",3,0,dog", ",9,0,dog")  # fold 9 on line 4 ...
+    _csv(tiny_esc).write_text("\n".join(lines[:2] + [""] + lines[2:]) + "\n")  # ... which is now line 5
+    with pytest.raises(ValueError, match=r"line 5: fold 9"):
+        load_esc50(tiny_esc)
+
+
+def test_csv_with_a_utf8_bom_as_excel_writes_it(tiny_esc):
+    text = _csv(tiny_esc).read_text()
+    _csv(tiny_esc).write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    assert len(load_esc50(tiny_esc, split="all")) == 12
+
+
+def test_upper_case_wav_extension_is_loaded_not_skipped(tiny_esc):
+    name = _csv(tiny_esc).read_text().splitlines()[1].split(",")[0]
+    (tiny_esc / "audio" / name).rename(tiny_esc / "audio" / name.replace(".wav", ".WAV"))
+    ds = load_esc50(tiny_esc, split="all")
+    assert len(ds) == 12 and ds.clips[0].path.name == name.replace(".wav", ".WAV")
+    assert ds[0][0].shape == (220500,)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"sample_rate": 0}, r"ESC-50: sample_rate must be a whole number of Hz from 1000 to 384000, got 0"),
+    ({"num_samples": 0}, r"ESC-50: num_samples must be a positive whole number of samples, got 0"),
+])
+def test_sample_rate_0_and_num_samples_0_are_refused_not_defaulted(tiny_esc, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        load_esc50(tiny_esc, **kwargs)
+    with pytest.raises(ValueError, match=message.replace("ESC-50", "synthetic-esc50")):
+        esc50_synthetic(**kwargs)

@@ -113,3 +113,52 @@ def test_misnamed_wav_is_an_error_not_skipped(tiny_fsdd):
     sf.write(tiny_fsdd / "recordings" / "hello.wav", tone(300, 0.1, 8000), 8000)
     with pytest.raises(ValueError, match=r"hello\.wav does not follow"):
         load_fsdd(tiny_fsdd)
+
+
+# --- issue 14: upper-case extensions, one speaker as a string, 0 is not "default" --------------------
+
+def test_upper_case_wav_extension_is_loaded_not_skipped(tiny_fsdd):
+    rec = tiny_fsdd / "recordings"
+    (rec / "0_ann_0.wav").rename(rec / "0_ann_0.WAV")
+    (rec / "1_bob_6.wav").rename(rec / "1_bob_6.Wav")
+    clips = fsdd_clips(tiny_fsdd)
+    assert len(clips) == 3 * 2 * 7
+    assert {c.path.name for c in clips} >= {"0_ann_0.WAV", "1_bob_6.Wav"}
+    test = load_fsdd(tiny_fsdd, split="test")
+    assert "0_ann_0.WAV" in {c.path.name for c in test.clips} and test[0][0].shape == (8000,)
+
+
+def test_folder_of_only_upper_case_wavs_is_found(tmp_path):
+    rec = tmp_path / "recordings"
+    rec.mkdir()
+    sf.write(rec / "5_kim_9.WAV", tone(300, 0.1, 8000), 8000)
+    assert find_fsdd_recordings(tmp_path) == rec
+    assert [c.path.name for c in fsdd_clips(tmp_path)] == ["5_kim_9.WAV"]
+
+
+def test_the_same_recording_twice_is_an_error(tiny_fsdd):
+    rec = tiny_fsdd / "recordings"
+    shutil.copy(rec / "2_ann_3.wav", rec / "2_ann_03.wav")  # index 3 again
+    with pytest.raises(ValueError, match=r"2_ann_3\.wav and 2_ann_03\.wav are the same recording .*delete one"):
+        fsdd_clips(tiny_fsdd)
+
+
+def test_holdout_speakers_as_a_string_is_one_speaker(tiny_fsdd):
+    test = load_fsdd(tiny_fsdd, split="test", holdout_speakers="bob")
+    assert test.speakers == ["bob"] and len(test) == 3 * 7
+    assert load_fsdd(tiny_fsdd, split="train", holdout_speakers="bob").speakers == ["ann"]
+
+
+def test_holdout_speakers_george_as_a_string_on_real_fsdd(real_fsdd_root):
+    test = load_fsdd(real_fsdd_root, split="test", holdout_speakers="george")
+    assert test.speakers == ["george"] and len(test) == 500
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"sample_rate": 0}, r"FSDD: sample_rate must be a whole number of Hz from 1000 to 384000, got 0"),
+    ({"num_samples": 0}, r"FSDD: num_samples must be a positive whole number of samples, got 0"),
+    ({"sample_rate": -8000}, r"got -8000"),
+])
+def test_sample_rate_0_and_num_samples_0_are_refused_not_defaulted(tiny_fsdd, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        load_fsdd(tiny_fsdd, **kwargs)

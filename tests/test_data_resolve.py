@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import socket
 
@@ -164,3 +165,28 @@ def test_explicit_empty_root(no_data):
 def test_impossible_split_on_real_layout(no_data, tiny_fsdd):
     with pytest.raises(SplitError, match=r"cannot hold out speakers \['nobody'\]"):
         load_dataset("fsdd", "test", root=tiny_fsdd, holdout_speakers=["nobody"])
+
+
+# --- issue 14: wrong types are not read as something else ----------------------------------------
+
+def test_holdout_speakers_as_a_string_is_one_speaker_in_the_fallback_too(no_data, capsys):
+    with pytest.warns(SyntheticFallbackWarning):
+        fsdd = load_dataset("fsdd", "test", holdout_speakers="george")
+    assert fsdd.speakers == ["spk0"]  # one speaker held out, not the letters e, g, o, r
+    assert "in place of ['george']" in capsys.readouterr().out
+
+
+def test_holdout_speakers_as_a_string_through_the_rule(real_fsdd_root):
+    ds = load_dataset("fsdd", "test", root=real_fsdd_root, holdout_speakers="george", verbose=False)
+    assert ds.speakers == ["george"]
+
+
+@pytest.mark.parametrize("name", ["fsdd", "speechcommands", "esc50", "synthetic"])
+@pytest.mark.parametrize("kwargs, message", [
+    ({"sample_rate": 0}, r"sample_rate must be a whole number of Hz from 1000 to 384000, got 0"),
+    ({"num_samples": 0}, r"num_samples must be a positive whole number of samples, got 0"),
+])
+def test_sample_rate_0_and_num_samples_0_are_refused_in_the_fallback_too(no_data, name, kwargs, message):
+    notice = pytest.warns(SyntheticFallbackWarning) if name != "synthetic" else contextlib.nullcontext()
+    with notice, pytest.raises(ValueError, match=message):
+        load_dataset(name, "test", verbose=False, **kwargs)

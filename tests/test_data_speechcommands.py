@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import soundfile as sf
 import torch
 
-from _data_trees import SC_SPEAKERS, SC_WORDS, make_speechcommands
+from _data_trees import SC_SPEAKERS, SC_WORDS, make_speechcommands, make_speechcommands_tree
 from apac_lab.data import (
     SPEECHCOMMANDS_CLASSES, DatasetNotFoundError, SplitError, background_noise_files, load_background_noise,
-    load_speechcommands, speechcommands_synthetic,
+    load_speechcommands, speechcommands_clips, speechcommands_synthetic,
 )
 
 
@@ -139,3 +140,38 @@ def test_misnamed_file_is_an_error(tiny_sc):
     (tiny_sc / "yes" / "hello.wav").write_bytes((tiny_sc / "yes" / f"{SC_SPEAKERS[0]}_nohash_0.wav").read_bytes())
     with pytest.raises(ValueError, match=r"hello\.wav does not follow"):
         load_speechcommands(tiny_sc)
+
+
+# --- issue 14: upper-case extensions, 0 is not "default" -------------------------------------------
+
+def test_upper_case_wav_extension_is_loaded_not_skipped(tiny_sc):
+    for rel in ("yes/0a1b2c3d_nohash_0.wav", "no/8c9d0e1f_nohash_1.wav", "_background_noise_/white_noise.wav"):
+        (tiny_sc / rel).rename(tiny_sc / rel.replace(".wav", ".WAV"))
+    parts = speechcommands_clips(tiny_sc, ["yes", "no", "up"])
+    assert [len(parts[s]) for s in ("train", "validation", "test")] == [9, 3, 6]  # as with .wav
+    assert "0a1b2c3d_nohash_0.WAV" in {c.path.name for c in parts["train"]}
+    assert "8c9d0e1f_nohash_1.WAV" in {c.path.name for c in parts["test"]}  # listed as .wav in testing_list.txt
+    assert [p.name for p in background_noise_files(tiny_sc)] == ["white_noise.WAV"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"sample_rate": 0}, r"Speech Commands: sample_rate must be a whole number of Hz from 1000 to 384000, got 0"),
+    ({"num_samples": 0}, r"Speech Commands: num_samples must be a positive whole number of samples, got 0"),
+])
+def test_sample_rate_0_and_num_samples_0_are_refused_not_defaulted(tiny_sc, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        load_speechcommands(tiny_sc, **kwargs)
+    with pytest.raises(ValueError, match=message.replace("Speech Commands", "synthetic-speechcommands")):
+        speechcommands_synthetic(**kwargs)
+
+
+def test_generated_tree_follows_the_release_layout(tmp_path):
+    tree = make_speechcommands_tree(tmp_path / "sc", sizes={"train": 40, "validation": 9, "test": 11},
+                                    seconds=0.25, corrupt_fraction=0.1)
+    parts = speechcommands_clips(tmp_path / "sc", ["yes", "no", "up"])
+    assert {s: len(parts[s]) for s in ("train", "validation", "test")} == {"train": 40, "validation": 9, "test": 11}
+    speakers = {s: {c.speaker for c in parts[s]} for s in parts}
+    assert not speakers["train"] & speakers["test"] and not speakers["train"] & speakers["validation"]
+    assert len(tree["corrupt"]) == 4 + 1 + 1
+    good = next(c for c in parts["train"] if f"{c.path.parent.name}/{c.path.name}" not in tree["corrupt"])
+    assert sf.info(str(good.path)).samplerate == 16000 and sf.info(str(good.path)).frames == 4000

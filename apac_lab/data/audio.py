@@ -2,26 +2,31 @@
 
 WAV files are read with soundfile (since torchaudio 2.9, ``torchaudio.load`` needs
 torchcodec and FFmpeg). Every clip comes out as float32 mono at the requested sample
-rate and, when asked, padded or cropped to a fixed length. Problems raise
-:class:`AudioError`, whose message names the file and says what to do.
+rate (resampled by :func:`apac_lab.data.resample_waveform`, whose cost stays bounded
+whatever rate a header claims) and, when asked, padded or cropped to a fixed length.
+Problems raise :class:`AudioError`, whose message names the file and says what to do:
+among them a WAV file shorter than its header says (truncated), and a header rate
+outside 1 kHz-384 kHz.
 
 Notebook: 01_spectrogram_and_mfcc.
 """
 
 from __future__ import annotations
 
+import numbers
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import torch
-import torchaudio.functional as AF
+
+from apac_lab.data.resample import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_sample_rate, resample_waveform
 
 __all__ = ["AudioError", "load_audio", "to_mono", "fix_length", "check_waveform"]
 
 
 class AudioError(ValueError):
-    """A clip that cannot be used: unreadable, empty, NaN/Inf, or of the wrong shape."""
+    """A clip that cannot be used: unreadable, truncated, empty, NaN/Inf, of an absurd rate, or of the wrong shape."""
 
 
 def to_mono(waveform: torch.Tensor) -> torch.Tensor:
@@ -84,6 +89,26 @@ def check_waveform(waveform: torch.Tensor, source: str = "waveform") -> torch.Te
     return waveform
 
 
+def _wav_data_sizes(path: Path) -> tuple[int, int] | None:
+    """``(bytes of audio the WAV header declares, bytes the file holds after it)``, or None for a
+    file that is not RIFF/WAVE, has no data chunk, or leaves the size open (0 or 0xFFFFFFFF, as
+    streaming writers do)."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        pos = 12
+        while pos + 8 <= size:
+            f.seek(pos)
+            chunk = f.read(8)
+            declared = int.from_bytes(chunk[4:8], "little")
+            if chunk[:4] == b"data":
+                return None if declared in (0, 0xFFFFFFFF) else (declared, size - pos - 8)
+            pos += 8 + declared + (declared & 1)
+    return None
+
+
 def load_audio(
     path: str | Path,
     *,
@@ -94,11 +119,12 @@ def load_audio(
     """Read an audio file as a float32 mono tensor.
 
     Stereo is downmixed by averaging the channels; a different file rate is resampled
-    with ``torchaudio.functional.resample``.
+    with :func:`apac_lab.data.resample_waveform` (torchaudio's filter, at a bounded cost).
 
     Args:
         path (str | Path): a file soundfile can read (WAV, FLAC, OGG).
-        sample_rate (int | None, default None): output rate in Hz; None keeps the file's.
+        sample_rate (int | None, default None): output rate in Hz, 1000 to 384000; None keeps
+            the file's.
         num_samples (int | None, default None): pad or crop to this many samples.
         pad_mode (str, default ``"end"``): see :func:`fix_length`.
 
@@ -107,7 +133,9 @@ def load_audio(
 
     Raises:
         FileNotFoundError: the file does not exist.
-        AudioError: the file is corrupt, empty, or holds NaN/Inf samples.
+        AudioError: the file is corrupt, truncated (shorter than its WAV header says), empty,
+            holds NaN/Inf samples, or claims a rate outside 1000-384000 Hz.
+        ValueError: ``sample_rate`` or ``num_samples`` is not a positive number in range.
 
     >>> import tempfile, os, soundfile as sf, numpy as np
     >>> p = os.path.join(tempfile.mkdtemp(), "tone.wav")
@@ -116,10 +144,20 @@ def load_audio(
     torch.Size([2000])
     """
     path = Path(path)
+    if sample_rate is not None:
+        sample_rate = check_sample_rate(sample_rate)
+    if num_samples is not None and (isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) or num_samples <= 0):
+        raise ValueError(f"num_samples must be a positive whole number of samples, got {num_samples!r}; pass e.g. 16000.")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such audio file.")
     if path.stat().st_size == 0:
         raise AudioError(f"{path}: the file is empty (0 bytes). Download it again or delete it.")
+    sizes = _wav_data_sizes(path)
+    if sizes is not None and sizes[1] < sizes[0]:
+        raise AudioError(
+            f"{path}: the file is truncated: its WAV header declares {sizes[0]} bytes of audio but only "
+            f"{sizes[1]} are there. Download or copy it again, or delete it."
+        )
     try:
         data, file_rate = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as exc:  # soundfile raises its own LibsndfileError / RuntimeError
@@ -127,13 +165,15 @@ def load_audio(
             f"{path}: cannot be read as audio ({exc}). The file may be corrupt or truncated: "
             "download it again or delete it."
         ) from exc
+    if not MIN_SAMPLE_RATE <= file_rate <= MAX_SAMPLE_RATE:
+        raise AudioError(
+            f"{path}: its header says {file_rate} Hz, outside {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz, so the "
+            "file is corrupt or not a recording: re-export it at a standard rate (e.g. 16000 Hz) or delete it."
+        )
     waveform = to_mono(torch.from_numpy(np.ascontiguousarray(data.T)))
     check_waveform(waveform, str(path))
     if sample_rate is not None:
-        if sample_rate <= 0:
-            raise ValueError(f"sample_rate must be > 0, got {sample_rate}")
-        if file_rate != sample_rate:
-            waveform = AF.resample(waveform, int(file_rate), int(sample_rate))
+        waveform = resample_waveform(waveform, int(file_rate), sample_rate)
     if num_samples is not None:
         waveform = fix_length(waveform, num_samples, pad_mode=pad_mode)
     return waveform.contiguous().to(torch.float32)

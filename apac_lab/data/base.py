@@ -5,6 +5,8 @@ Notebook: 01_spectrogram_and_mfcc.
 
 from __future__ import annotations
 
+import numbers
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -13,8 +15,10 @@ import torch
 from torch.utils.data import Dataset
 
 from apac_lab.data.audio import fix_length, load_audio
+from apac_lab.data.resample import check_sample_rate
 
-__all__ = ["Clip", "ClipDataset", "DatasetNotFoundError", "SplitError"]
+__all__ = ["Clip", "ClipDataset", "DatasetNotFoundError", "SplitError", "wav_files", "rate_and_length",
+           "speaker_list"]
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -23,6 +27,67 @@ class DatasetNotFoundError(FileNotFoundError):
 
 class SplitError(ValueError):
     """A split that cannot be made: unknown name, unknown speaker or fold, or empty."""
+
+
+def wav_files(folder: str | Path) -> dict[str, Path]:
+    """The WAV files directly in ``folder``, whatever the case of their extension (``.wav``,
+    ``.WAV``...), keyed by their name with the extension written ``.wav``, in name order.
+
+    Raises:
+        ValueError: two files differ only in the case of their extension (``a.wav``, ``a.WAV``).
+
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = [(d / n).touch() for n in ("b.WAV", "a.wav", "c.txt")]
+    >>> {k: p.name for k, p in wav_files(d).items()}
+    {'a.wav': 'a.wav', 'b.wav': 'b.WAV'}
+    """
+    with os.scandir(folder) as entries:  # scandir knows each entry's type without a stat per file
+        names = sorted(e.name for e in entries if e.name[-4:].lower() == ".wav" and e.is_file())
+    found: dict[str, Path] = {}
+    for name in names:
+        key = name[:-4] + ".wav"
+        if key in found:
+            raise ValueError(
+                f"{found[key]} and {name} are the same clip with two spellings of '.wav'; delete one of them."
+            )
+        found[key] = Path(folder) / name
+    return found
+
+
+def rate_and_length(
+    sample_rate: int | None, num_samples: int | None, *, default_rate: int, default_seconds: float, name: str
+) -> tuple[int, int]:
+    """A loader's ``(sample_rate, num_samples)``: None takes the dataset's default, anything else is checked.
+
+    0 or a negative value is an error, never a reason to fall back on the default.
+
+    >>> rate_and_length(None, None, default_rate=8000, default_seconds=1, name="FSDD")
+    (8000, 8000)
+    >>> rate_and_length(16000, 0, default_rate=8000, default_seconds=1, name="FSDD")
+    Traceback (most recent call last):
+    ...
+    ValueError: FSDD: num_samples must be a positive whole number of samples, got 0; pass e.g. 16000, or None for 1 s.
+    """
+    rate = default_rate if sample_rate is None else check_sample_rate(sample_rate, f"{name}: sample_rate")
+    if num_samples is None:
+        return rate, int(round(default_seconds * rate))
+    if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) or num_samples <= 0:
+        raise ValueError(
+            f"{name}: num_samples must be a positive whole number of samples, got {num_samples!r}; "
+            f"pass e.g. {int(round(default_seconds * rate))}, or None for {default_seconds:g} s."
+        )
+    return rate, int(num_samples)
+
+
+def speaker_list(speakers: str | Sequence[str]) -> list[str]:
+    """Speaker names as a list: one string is one speaker (``"george"``, not its letters).
+
+    >>> speaker_list("george"), speaker_list(("jackson", 7))
+    (['george'], ['jackson', '7'])
+    """
+    if isinstance(speakers, str):
+        return [speakers]
+    return [str(s) for s in speakers]
 
 
 @dataclass(frozen=True)

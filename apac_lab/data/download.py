@@ -1,10 +1,13 @@
 """Downloading the real datasets: pinned archives, a SHA-256 check, and safe extraction.
 
 :func:`download_dataset` fetches one of the archives in :data:`DOWNLOADS`, checks its
-SHA-256, and unpacks it into an empty (or new) folder. Nothing in the archive may land
-outside that folder: absolute paths, ``..`` components, links that point outside and
-device files are refused before anything is written. Files already in the folder are
-never overwritten: a folder that is not empty is refused.
+SHA-256, unpacks it into a temporary folder beside the target and renames that into
+place, so that a dataset folder is either complete or absent. Nothing in the archive may
+land outside that folder: absolute paths, ``..`` components, links that point outside and
+device files are refused before anything is written. An archive that would unpack to more
+than 64 MiB + 100 times its own size (a "zip bomb") is refused; a corrupt or truncated
+one raises :class:`DownloadError` and leaves nothing behind. Files already in the folder
+are never overwritten: a folder that is not empty is refused.
 
 Where the archives come from can be changed, so that a course can serve them from its
 own machine (and the tests from 127.0.0.1):
@@ -19,7 +22,9 @@ Notebook: every notebook's first data cell (through :func:`apac_lab.data.load_da
 
 from __future__ import annotations
 
+import glob
 import hashlib
+import lzma
 import os
 import shutil
 import stat
@@ -27,6 +32,7 @@ import tarfile
 import tempfile
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -42,6 +48,10 @@ __all__ = [
 ]
 
 _TMP_PREFIX = ".apac_lab-tmp-"
+#: An archive may unpack to at most this many bytes plus ``_MAX_RATIO`` times its own size.
+_MIN_LIMIT, _MAX_RATIO = 64 << 20, 100
+#: What a corrupt or truncated archive raises from zipfile, tarfile and the decompressors.
+_CORRUPT = (zipfile.BadZipFile, zlib.error, EOFError, tarfile.TarError, lzma.LZMAError, OSError)
 
 
 class DownloadError(OSError):
@@ -197,7 +207,7 @@ def _inside(base: Path, relative: str) -> bool:
     return target == base or base in target.parents
 
 
-def _check_tar(tar: tarfile.TarFile, target: Path, archive: Path) -> None:
+def _check_tar(tar: tarfile.TarFile, target: Path, archive: str) -> None:
     for m in tar.getmembers():
         problem = _member_problem(m.name)
         if problem is None and (m.ischr() or m.isblk() or m.isfifo() or m.isdev()):
@@ -214,7 +224,7 @@ def _check_tar(tar: tarfile.TarFile, target: Path, archive: Path) -> None:
             raise UnsafeArchiveError(f"{archive}: unsafe member {m.name!r} ({problem}); nothing was extracted.")
 
 
-def _check_zip(zf: zipfile.ZipFile, target: Path, archive: Path) -> None:
+def _check_zip(zf: zipfile.ZipFile, target: Path, archive: str) -> None:
     for info in zf.infolist():
         problem = _member_problem(info.filename)
         mode = info.external_attr >> 16
@@ -228,17 +238,50 @@ def _check_zip(zf: zipfile.ZipFile, target: Path, archive: Path) -> None:
             raise UnsafeArchiveError(f"{archive}: unsafe member {info.filename!r} ({problem}); nothing was extracted.")
 
 
-def safe_extract(archive: str | Path, target: str | Path) -> Path:
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB" if n < 2**30 else f"{n / 2**30:.2f} GiB"
+
+
+def _check_size(total: int, archive: str, size: int, target: Path, max_bytes: int) -> None:
+    if total > max_bytes:
+        raise UnsafeArchiveError(
+            f"{archive}: it would unpack to {_size(total)}, more than the {_size(max_bytes)} allowed for an archive "
+            f"of {_size(size)} (a zip bomb?); nothing was extracted. Check where it came from, or "
+            "pass max_bytes= if you trust it."
+        )
+    existing = next(p for p in [target, *target.parents] if p.exists())
+    free = shutil.disk_usage(existing).free
+    if total > free:
+        raise DownloadError(
+            f"{archive}: it unpacks to {_size(total)} but only {_size(free)} is free on {existing}; "
+            "free some space or choose another folder. Nothing was extracted."
+        )
+
+
+#: How the compressed streams and zip files that safe_extract knows begin.
+_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"PK\x03\x04")
+
+
+def safe_extract(
+    archive: str | Path, target: str | Path, *, max_bytes: int | None = None, name: str | None = None
+) -> Path:
     """Extract a tar (any compression) or zip archive into ``target``, safely.
 
     Every member is checked before anything is written: absolute paths, ``..``
     components, links pointing outside ``target``, and device files or FIFOs raise
-    :class:`UnsafeArchiveError`. Tar archives are also extracted with tarfile's
-    ``"data"`` filter where Python has it.
+    :class:`UnsafeArchiveError`, and so does an archive whose members add up to more than
+    ``max_bytes`` (zip and tar headers give each member's size, and extraction stops at
+    it). Tar archives are also extracted with tarfile's ``"data"`` filter where Python has
+    it. A corrupt or truncated archive raises :class:`DownloadError`. On any failure
+    ``target`` is left as it was found: removed if this call created it, else empty.
 
     Args:
         archive (str | Path): a ``.tar``, ``.tar.gz``/``.tgz``, ``.tar.bz2``, ``.tar.xz`` or ``.zip`` file.
         target (str | Path): the folder to extract into; it must be empty or not exist.
+        max_bytes (int | None, default None): the most bytes the archive may unpack to;
+            None is 64 MiB + 100 times the archive's size (audio compresses far less).
+        name (str | None, default None): how messages name the archive (e.g. its URL);
+            None is its path.
 
     Returns:
         Path: ``target``.
@@ -253,28 +296,58 @@ def safe_extract(archive: str | Path, target: str | Path) -> Path:
     apac_lab.data.download.UnsafeArchiveError: ... unsafe member '../evil.txt' ('..' component); nothing was extracted.
     """
     archive, target = Path(archive), Path(target)
+    label, size = name or str(archive), archive.stat().st_size
     if target.exists() and any(target.iterdir()):
         raise DownloadError(f"{target} is not empty; extract into an empty or new folder.")
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as zf:
+    if max_bytes is None:
+        max_bytes = _MIN_LIMIT + _MAX_RATIO * size
+    created = not target.exists()
+    try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as zf:
+                _check_zip(zf, target, label)
+                _check_size(sum(info.file_size for info in zf.infolist()), label, size, target, max_bytes)
+                target.mkdir(parents=True, exist_ok=True)
+                for info in zf.infolist():
+                    zf.extract(info, target)
+            return target
+        if not tarfile.is_tarfile(archive):
+            with open(archive, "rb") as f:
+                if f.read(6).startswith(_MAGIC):  # gzip, bzip2, xz or zip, but unreadable
+                    raise EOFError("the archive ends early or its first member is damaged")
+            raise DownloadError(f"{label} is neither a tar nor a zip archive; the download may be an error page.")
+        with tarfile.open(archive, "r:*") as tar:
+            _check_tar(tar, target, label)
+            _check_size(sum(m.size for m in tar.getmembers() if m.isfile()), label, size, target, max_bytes)
             target.mkdir(parents=True, exist_ok=True)
-            _check_zip(zf, target, archive)
-            for info in zf.infolist():
-                zf.extract(info, target)
+            try:
+                if hasattr(tarfile, "data_filter"):
+                    tar.extractall(target, filter="data")
+                else:  # Python < 3.10.12: the checks above are the guard
+                    tar.extractall(target)
+            except getattr(tarfile, "FilterError", ()) as exc:
+                raise UnsafeArchiveError(f"{label}: refused by tarfile's data filter ({exc}).") from exc
         return target
-    if not tarfile.is_tarfile(archive):
-        raise DownloadError(f"{archive} is neither a tar nor a zip archive; the download may be an error page.")
-    with tarfile.open(archive, "r:*") as tar:
-        target.mkdir(parents=True, exist_ok=True)
-        _check_tar(tar, target, archive)
-        try:
-            if hasattr(tarfile, "data_filter"):
-                tar.extractall(target, filter="data")
-            else:  # Python < 3.10.12: the checks above are the guard
-                tar.extractall(target)
-        except tarfile.TarError as exc:  # FilterError and friends
-            raise UnsafeArchiveError(f"{archive}: refused by tarfile's data filter ({exc}).") from exc
-    return target
+    except BaseException as exc:
+        if created:
+            shutil.rmtree(target, ignore_errors=True)
+        elif target.is_dir():
+            for item in target.iterdir():
+                if item.is_dir() and not item.is_symlink():
+                    shutil.rmtree(item)
+                else:
+                    item.unlink()
+        if isinstance(exc, OSError) and exc.errno is not None and not isinstance(exc, DownloadError):
+            raise DownloadError(
+                f"{label}: extracting into {target} failed ({exc}); nothing was kept. Free some space or fix "
+                "the folder's permissions, and try again."
+            ) from exc
+        if isinstance(exc, _CORRUPT) and not isinstance(exc, DownloadError):
+            raise DownloadError(
+                f"{label}: cannot be extracted, the archive is corrupt or truncated ({type(exc).__name__}: {exc}); "
+                "nothing was kept. Download it again."
+            ) from exc
+        raise
 
 
 def _is_empty(folder: Path) -> bool:
@@ -292,10 +365,13 @@ def download_dataset(
 ) -> Path:
     """Download dataset ``name``'s pinned archive and unpack it into ``root``.
 
-    The archive is streamed into a temporary folder inside ``root``, checked against its
-    SHA-256, extracted safely (see :func:`safe_extract`) there, and its content (without
-    the archive's top folder) moved into ``root``. ``root`` must be empty or not exist:
-    existing files are never overwritten.
+    The archive is streamed into a temporary folder beside ``root`` (in its parent, so on
+    the same disk), checked against its SHA-256, extracted safely (see
+    :func:`safe_extract`) there, and its content (without the archive's top folder) renamed
+    into place as ``root`` in one step: a failure at any point leaves no ``root`` (or the
+    empty one that was there), never a half-filled one. ``root`` must be empty or not
+    exist: existing files are never overwritten. Temporary folders that an interrupted
+    earlier download of the same ``root`` left behind are removed.
 
     Args:
         name (str): ``"fsdd"``, ``"speechcommands"`` or ``"esc50"``.
@@ -313,8 +389,9 @@ def download_dataset(
     Raises:
         ValueError: unknown dataset name.
         DownloadError: no hash to check against, ``root`` not empty, the transfer failed,
-            or the SHA-256 did not match.
-        UnsafeArchiveError: the archive would write outside ``root``.
+            the SHA-256 did not match, the archive is corrupt, or it could not be moved
+            into place.
+        UnsafeArchiveError: the archive would write outside ``root``, or is a zip bomb.
 
     Example (downloads about 12 MB)::
 
@@ -335,15 +412,16 @@ def download_dataset(
             f"{root} already exists and is not an empty folder; apac_lab never overwrites your files. "
             f"Choose a new or empty folder for {key}, or remove this one."
         )
-    created = not root.exists()
-    root.mkdir(parents=True, exist_ok=True)
-    for leftover in root.iterdir():  # from an interrupted earlier run
+    root.parent.mkdir(parents=True, exist_ok=True)
+    prefix = f"{_TMP_PREFIX}{root.name}-"
+    leftovers = glob.glob(os.path.join(glob.escape(str(root.parent)), glob.escape(prefix) + "*"))
+    leftovers += [str(p) for p in root.iterdir()] if root.is_dir() else []  # temp folders of older versions
+    for leftover in leftovers:  # from an interrupted earlier run
         shutil.rmtree(leftover, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=root))
-    ok = False
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=root.parent))
     try:
         archive = download_file(source, tmp / spec.filename, sha256=expected, progress=progress, size=spec.size)
-        unpacked = safe_extract(archive, tmp / "x")
+        unpacked = safe_extract(archive, tmp / "x", name=source)
         src = unpacked
         if spec.folder is not None:
             src = unpacked / spec.folder
@@ -352,12 +430,16 @@ def download_dataset(
                     f"{source}: the archive has no top folder {spec.folder!r} "
                     f"(found {sorted(p.name for p in unpacked.iterdir())})."
                 )
-        for item in sorted(src.iterdir()):
-            os.replace(item, root / item.name)
-        ok = True
+        try:
+            if root.exists():
+                root.rmdir()  # empty (checked above); not every OS renames onto a folder
+            os.rename(src, root)
+        except OSError as exc:
+            raise DownloadError(
+                f"moving the unpacked {key} from {src} into {root} failed ({exc}); nothing was left in {root}: "
+                "check that you may write there, and try again."
+            ) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        if not ok and created and not any(root.iterdir()):
-            root.rmdir()  # leave no empty folder behind, so that the next try downloads again
     print(f"[apac_lab] {key}: downloaded {source} into {root}")
     return root

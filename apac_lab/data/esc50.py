@@ -18,7 +18,7 @@ import dataclasses
 from pathlib import Path
 from typing import Sequence
 
-from apac_lab.data.base import Clip, ClipDataset, DatasetNotFoundError, SplitError
+from apac_lab.data.base import Clip, ClipDataset, DatasetNotFoundError, SplitError, rate_and_length, wav_files
 from apac_lab.data.synthetic import load_synthetic
 
 __all__ = [
@@ -85,7 +85,10 @@ def esc50_clips(root: str | Path, *, esc10: bool = False) -> tuple[list[Clip], l
 
     Each :class:`Clip` has ``fold`` set, ``speaker`` = ``src_file`` (the source
     recording) and ``extra`` = ``{"take", "target", "esc10"}``. Every listed file must be
-    in ``audio/``; WAV files that the CSV does not list are not part of the dataset.
+    in ``audio/`` (``.wav`` matched in any case); WAV files that the CSV does not list are
+    not part of the dataset. The CSV may start with a UTF-8 byte-order mark (as Excel
+    writes it). A row with too few or too many fields, a fold outside 1-5, or a file
+    listed twice is an error naming the CSV line.
 
     Args:
         root (str | Path): see :func:`find_esc50_root`.
@@ -94,41 +97,57 @@ def esc50_clips(root: str | Path, *, esc10: bool = False) -> tuple[list[Clip], l
     folder = find_esc50_root(root)
     csv_path = folder / "meta" / "esc50.csv"
     audio = folder / "audio"
-    present = {p.name for p in audio.glob("*.wav")} if audio.is_dir() else set()
-    rows = []
-    with open(csv_path, newline="", encoding="utf-8") as f:
+    present = wav_files(audio) if audio.is_dir() else {}
+    rows, first_line = [], {}
+    with open(csv_path, newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
         missing_cols = [c for c in _COLUMNS if c not in (reader.fieldnames or [])]
         if missing_cols:
             raise ValueError(f"ESC-50: {csv_path} lacks the columns {missing_cols}; expected {list(_COLUMNS)}.")
-        for n, row in enumerate(reader, 2):
+        for row in reader:
+            n = reader.line_num
             where = f"{csv_path}, line {n}"
+            if None in row or None in row.values():
+                got = sum(v is not None for k, v in row.items() if k is not None) + len(row.get(None) or [])
+                raise ValueError(
+                    f"ESC-50: {where}: has {got} fields, the header {len(reader.fieldnames)}; "
+                    "fix or delete this line."
+                )
             try:
                 fold, target = int(row["fold"]), int(row["target"])
                 is_esc10 = row["esc10"].strip().lower() in ("true", "1", "yes")
             except (TypeError, ValueError) as exc:
-                raise ValueError(f"ESC-50: {where}: bad fold/target/esc10 value ({exc}).") from exc
+                raise ValueError(f"ESC-50: {where}: bad fold/target/esc10 value ({exc}); fix this line.") from exc
+            if fold not in ESC50_FOLDS:
+                raise ValueError(f"ESC-50: {where}: fold {fold} is not one of ESC-50's folds 1-5; fix this line.")
             if not 0 <= target < len(ESC50_CLASSES) or ESC50_CLASSES[target] != row["category"]:
                 raise ValueError(
                     f"ESC-50: {where}: target {target} with category {row['category']!r} does not match ESC-50's "
                     f"classes (target {target} is {ESC50_CLASSES[target] if 0 <= target < 50 else 'out of range'!r})."
                 )
-            if row["filename"] not in present:
-                raise DatasetNotFoundError(
-                    f"ESC-50: {where} names {audio / row['filename']}, which does not exist. "
-                    f"The copy is incomplete: download it again. {_HOW_TO_GET}"
+            name = row["filename"].strip()
+            key = name[:-4] + ".wav" if name.lower().endswith(".wav") else name
+            if key in first_line:
+                raise ValueError(
+                    f"ESC-50: {where}: {name} is already listed on line {first_line[key]}; a clip belongs to one "
+                    "fold only: delete one of the two lines."
                 )
-            rows.append((row, fold, target, is_esc10))
+            first_line[key] = n
+            if key not in present:
+                raise DatasetNotFoundError(
+                    f"ESC-50: {where} names {audio / name}, which does not exist. The copy is incomplete: "
+                    f"remove {folder} and get the data again. {_HOW_TO_GET}"
+                )
+            rows.append((row, present[key], fold, target, is_esc10))
     if not rows:
         raise DatasetNotFoundError(f"ESC-50: {csv_path} lists no clips (the dataset is empty). {_HOW_TO_GET}")
-    targets = sorted({t for _, _, t, e in rows if e}) if esc10 else list(range(len(ESC50_CLASSES)))
+    targets = sorted({t for *_, t, e in rows if e}) if esc10 else list(range(len(ESC50_CLASSES)))
     if esc10 and not targets:
         raise SplitError(f"ESC-50: {csv_path} marks no clip as esc10, so the ESC-10 subset is empty.")
     label = {t: i for i, t in enumerate(targets)}
     clips = [
-        Clip(audio / row["filename"], label[target], row["src_file"], fold,
-             extra={"take": row["take"], "target": target, "esc10": is_esc10})
-        for row, fold, target, is_esc10 in rows if target in label
+        Clip(path, label[target], row["src_file"], fold, extra={"take": row["take"], "target": target, "esc10": is_esc10})
+        for row, path, fold, target, is_esc10 in rows if target in label
     ]
     return clips, [ESC50_CLASSES[t] for t in targets]
 
@@ -200,8 +219,8 @@ def load_esc50(
         test_fold (int, default 5): the test fold.
         val_fold (int | None, default None): the validation fold, if any.
         esc10 (bool, default False): the ESC-10 subset (10 classes).
-        sample_rate (int, default 44100): output rate in Hz.
-        num_samples (int | None, default None): clip length; None means 5 s.
+        sample_rate (int | None, default 44100): output rate in Hz; None is 44100; 0 is an error.
+        num_samples (int | None, default None): clip length; None means 5 s; 0 is an error.
 
     Returns:
         ClipDataset: ``(waveform (num_samples,), label)``; ``.classes`` in target order.
@@ -218,13 +237,13 @@ def load_esc50(
     >>> ds = load_esc50(root, split="test"); len(ds), ds.classes[5], ds[0][0].shape
     (1, 'cat', torch.Size([220500]))
     """
-    sample_rate = sample_rate or ESC50_SAMPLE_RATE
+    sample_rate, num_samples = rate_and_length(sample_rate, num_samples, default_rate=ESC50_SAMPLE_RATE,
+                                               default_seconds=ESC50_SECONDS, name="ESC-50")
     clips, classes = esc50_clips(root, esc10=esc10)
     chosen = select_folds(clips, split, folds=folds, test_fold=test_fold, val_fold=val_fold)
     tag = f"folds{''.join(str(f) for f in sorted(set(folds)))}" if folds is not None else split
     return ClipDataset(
-        chosen, classes, sample_rate=sample_rate, num_samples=num_samples or ESC50_SECONDS * sample_rate,
-        name=f"esc50/{tag}",
+        chosen, classes, sample_rate=sample_rate, num_samples=num_samples, name=f"esc50/{tag}",
     )
 
 
@@ -247,12 +266,12 @@ def esc50_synthetic(
     >>> len(ds.classes), len(ds), ds.num_samples
     (50, 100, 80000)
     """
-    sample_rate = sample_rate or ESC50_SAMPLE_RATE
+    sample_rate, num_samples = rate_and_length(sample_rate, num_samples, default_rate=ESC50_SAMPLE_RATE,
+                                               default_seconds=ESC50_SECONDS, name="synthetic-esc50")
     targets = [0, 1, 10, 11, 12, 20, 21, 38, 40, 41] if esc10 else list(range(len(ESC50_CLASSES)))
     base = load_synthetic(
         split="all", classes=[ESC50_CLASSES[t] for t in targets], n_speakers=len(ESC50_FOLDS), takes=2,
-        test_takes=0, sample_rate=sample_rate, num_samples=num_samples or ESC50_SECONDS * sample_rate,
-        name="synthetic-esc50",
+        test_takes=0, sample_rate=sample_rate, num_samples=num_samples, name="synthetic-esc50",
     )
     base.clips = [dataclasses.replace(c, fold=int(c.speaker[3:]) + 1) for c in base.clips]
     chosen = select_folds(base.clips, split, folds=folds, test_fold=test_fold, val_fold=val_fold, name="synthetic-esc50")

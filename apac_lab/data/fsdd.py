@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-from apac_lab.data.base import Clip, ClipDataset, DatasetNotFoundError, SplitError
+from apac_lab.data.base import Clip, ClipDataset, DatasetNotFoundError, SplitError, rate_and_length, speaker_list, wav_files
 
 __all__ = ["FSDD_CLASSES", "FSDD_SAMPLE_RATE", "FSDD_ARCHIVE", "find_fsdd_recordings", "fsdd_clips", "load_fsdd"]
 
@@ -45,6 +45,7 @@ def find_fsdd_recordings(root: str | Path) -> Path:
 
     ``root`` may be the recordings folder itself, a folder holding ``recordings/``, or a
     folder holding the extracted release (``free-spoken-digit-dataset-*/recordings``).
+    ``.wav`` is matched in any case (``.WAV`` too).
 
     Raises:
         DatasetNotFoundError: no such folder, or no WAV files in it.
@@ -54,7 +55,7 @@ def find_fsdd_recordings(root: str | Path) -> Path:
         raise DatasetNotFoundError(f"FSDD: the folder {root} does not exist. {_HOW_TO_GET}")
     candidates = [root / "recordings", root, *sorted(root.glob("free-spoken-digit-dataset*/recordings"))]
     for folder in candidates:
-        if folder.is_dir() and any(folder.glob("*.wav")):
+        if folder.is_dir() and wav_files(folder):
             return folder
     raise DatasetNotFoundError(f"FSDD: no .wav recordings found in {root} (the folder is empty or has another layout). {_HOW_TO_GET}")
 
@@ -62,18 +63,23 @@ def find_fsdd_recordings(root: str | Path) -> Path:
 def fsdd_clips(root: str | Path) -> list[Clip]:
     """Parse every ``{digit}_{speaker}_{index}.wav`` under ``root`` into a :class:`Clip`.
 
-    A WAV file whose name does not follow the pattern is an error, not skipped.
+    A WAV file (``.wav`` in any case) whose name does not follow the pattern, or two files
+    naming the same digit, speaker and index, are errors, not skipped.
     """
     folder = find_fsdd_recordings(root)
-    clips = []
-    for path in sorted(folder.glob("*.wav")):
+    clips, seen = [], {}
+    for path in wav_files(folder).values():
         m = _NAME.match(path.name)
         if m is None:
             raise ValueError(
                 f"FSDD: {path} does not follow the '{{digit}}_{{speaker}}_{{index}}.wav' naming. "
                 "Rename or move it out of the recordings folder."
             )
-        clips.append(Clip(path, int(m["digit"]), m["speaker"], extra={"index": int(m["index"])}))
+        key = (int(m["digit"]), m["speaker"], int(m["index"]))
+        if key in seen:
+            raise ValueError(f"FSDD: {path} and {seen[key].name} are the same recording (digit, speaker, index); delete one.")
+        seen[key] = path
+        clips.append(Clip(path, key[0], key[1], extra={"index": key[2]}))
     return clips
 
 
@@ -90,11 +96,12 @@ def load_fsdd(
     Args:
         root (str | Path): see :func:`find_fsdd_recordings`.
         split (str, default "train"): ``"train"``, ``"test"`` or ``"all"``.
-        holdout_speakers (Sequence[str] | None, default None): None gives the official
+        holdout_speakers (str | Sequence[str] | None, default None): None gives the official
             split (indices 0-4 are test). Otherwise the named speakers are the test set
-            and the others the train set.
-        sample_rate (int, default 8000): output rate in Hz (resampled if not 8000).
-        num_samples (int | None, default None): clip length; None means 1 s.
+            and the others the train set; one string is one speaker (``"george"``).
+        sample_rate (int | None, default 8000): output rate in Hz (resampled if not 8000);
+            None is 8000; 0 or a negative rate is an error.
+        num_samples (int | None, default None): clip length; None means 1 s; 0 is an error.
 
     Returns:
         ClipDataset: ``(waveform (num_samples,), digit)`` items, ``classes`` "0".."9".
@@ -102,6 +109,7 @@ def load_fsdd(
     Raises:
         DatasetNotFoundError: no data at ``root``.
         SplitError: unknown split, or a held-out speaker that is not in the data.
+        ValueError: a bad ``sample_rate`` or ``num_samples``.
 
     >>> import pathlib, tempfile, numpy as np, soundfile as sf
     >>> rec = pathlib.Path(tempfile.mkdtemp()) / "recordings"; rec.mkdir()
@@ -109,12 +117,13 @@ def load_fsdd(
     >>> ds = load_fsdd(rec.parent, split="test"); len(ds), ds.speakers, ds[0]
     (1, ['kim'], (tensor([0., 0., 0.,  ..., 0., 0., 0.]), 3))
     """
-    sample_rate = sample_rate or FSDD_SAMPLE_RATE
+    sample_rate, num_samples = rate_and_length(sample_rate, num_samples, default_rate=FSDD_SAMPLE_RATE,
+                                               default_seconds=1, name="FSDD")
     if split not in ("train", "test", "all"):
         raise SplitError(f"FSDD: unknown split {split!r}; use 'train', 'test' or 'all'.")
     clips = fsdd_clips(root)
     if holdout_speakers is not None:
-        held = {str(s) for s in holdout_speakers}
+        held = set(speaker_list(holdout_speakers))
         present = {c.speaker for c in clips}
         missing = held - present
         if not held or missing:
@@ -133,6 +142,6 @@ def load_fsdd(
     if not clips:
         raise SplitError(f"FSDD: the {split!r} split of {root} is empty; check the file indices and speakers.")
     return ClipDataset(
-        clips, FSDD_CLASSES, sample_rate=sample_rate, num_samples=num_samples or sample_rate,
+        clips, FSDD_CLASSES, sample_rate=sample_rate, num_samples=num_samples,
         name=f"fsdd/{split}",
     )

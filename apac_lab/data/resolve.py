@@ -22,7 +22,7 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from apac_lab.data.base import ClipDataset
+from apac_lab.data.base import ClipDataset, speaker_list
 from apac_lab.data.esc50 import ESC50_SAMPLE_RATE, esc50_synthetic, load_esc50
 from apac_lab.data.fsdd import FSDD_CLASSES, FSDD_SAMPLE_RATE, load_fsdd
 from apac_lab.data.speechcommands import SPEECHCOMMANDS_SAMPLE_RATE, load_speechcommands, speechcommands_synthetic
@@ -62,14 +62,14 @@ def _fsdd_synthetic(
     """
     held = None
     if holdout_speakers is not None:
-        names = [str(s) for s in holdout_speakers]
+        names = speaker_list(holdout_speakers)
         synthetic = [f"spk{i}" for i in range(5)]
         held = names if set(names) <= set(synthetic) else synthetic[: max(1, min(len(names), 4))]
         if held != names:
             print(f"[apac_lab] synthetic FSDD: holding out synthetic speakers {held} in place of {names}.")
-    rate = sample_rate or FSDD_SAMPLE_RATE
+    rate = FSDD_SAMPLE_RATE if sample_rate is None else sample_rate
     return load_synthetic(split=split, classes=FSDD_CLASSES, holdout_speakers=held, sample_rate=rate,
-                          num_samples=num_samples or rate, name="synthetic-fsdd")
+                          num_samples=num_samples, name="synthetic-fsdd")
 
 
 #: name -> {"load": loader(root, split=, sample_rate=, num_samples=, **kw),
@@ -159,7 +159,7 @@ def load_dataset(
     """
     key = _check_name(name)
     spec = DATASETS[key]
-    sample_rate = sample_rate or spec["defaults"]["sample_rate"]
+    sample_rate = spec["defaults"]["sample_rate"] if sample_rate is None else sample_rate  # 0 is the loader's error
     if key == "synthetic":
         return load_synthetic(split=split, sample_rate=sample_rate, num_samples=num_samples, **kwargs)
     load = spec["load"]

@@ -14,14 +14,13 @@ Notebook: the APAC speech-classifier notebooks (full mode).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Sequence
 
 import torch
 
 from apac_lab.data.audio import load_audio
-from apac_lab.data.base import Clip, ClipDataset, DatasetNotFoundError, SplitError
+from apac_lab.data.base import Clip, ClipDataset, DatasetNotFoundError, SplitError, rate_and_length, wav_files
 from apac_lab.data.synthetic import load_synthetic
 
 __all__ = [
@@ -109,6 +108,7 @@ def speechcommands_clips(root: str | Path, classes: Sequence[str] | None = None)
 
     Word folders that are absent are fine (their class is simply empty); a list entry
     naming a file that is not there, or a word that is not a class, is an error.
+    ``.wav`` is matched in any case (``.WAV`` too), in the folders and in the lists.
 
     Args:
         root (str | Path): see :func:`find_speechcommands_root`.
@@ -125,25 +125,24 @@ def speechcommands_clips(root: str | Path, classes: Sequence[str] | None = None)
             f"Speech Commands: classes must be distinct words of the 35 ({SPEECHCOMMANDS_CLASSES}); got {classes}."
         )
     folder = find_speechcommands_root(root)
-    present: dict[str, Path] = {}
+    present: dict[str, Path] = {}  # "<word>/<name>.wav" (extension in lower case) -> the file
     for word in SPEECHCOMMANDS_CLASSES:
         word_dir = folder / word
         if word_dir.is_dir():
-            with os.scandir(word_dir) as entries:
-                for e in entries:
-                    if e.name.lower().endswith(".wav"):
-                        present[f"{word}/{e.name}"] = Path(e.path)
+            present.update((f"{word}/{key}", path) for key, path in wav_files(word_dir).items())
     official: dict[str, str] = {}
     for split in ("validation", "test"):
         for n, entry in _read_list(folder, split):
             where = f"{folder / _LISTS[split]}, line {n}"
+            if entry.lower().endswith(".wav"):
+                entry = entry[:-4] + ".wav"
             word = entry.split("/", 1)[0]
             if word not in SPEECHCOMMANDS_CLASSES:
                 raise ValueError(f"Speech Commands: {where} names {entry!r}, whose folder {word!r} is not one of the 35 words.")
             if entry not in present:
                 raise DatasetNotFoundError(
                     f"Speech Commands: {where} names {folder / entry}, which does not exist. "
-                    f"The copy is incomplete: download it again. {_HOW_TO_GET}"
+                    f"The copy is incomplete: remove {folder} and get the data again. {_HOW_TO_GET}"
                 )
             if official.get(entry, split) != split:
                 raise SplitError(f"Speech Commands: {entry} is in both {_LISTS['validation']} and {_LISTS['test']}.")
@@ -175,8 +174,8 @@ def load_speechcommands(
         split (str, default "train"): ``"train"``, ``"validation"``, ``"test"`` or ``"all"``.
         classes (Sequence[str] | None, default None): a subset of the words, in label
             order; None is all 35 (sorted).
-        sample_rate (int, default 16000): output rate in Hz.
-        num_samples (int | None, default None): clip length; None means 1 s.
+        sample_rate (int | None, default 16000): output rate in Hz; None is 16000; 0 is an error.
+        num_samples (int | None, default None): clip length; None means 1 s; 0 is an error.
 
     Returns:
         ClipDataset: ``(waveform (num_samples,), label)`` items; ``.classes`` the words.
@@ -185,6 +184,7 @@ def load_speechcommands(
         DatasetNotFoundError: no data at ``root``, a split list missing, or a list entry
             naming a missing file.
         SplitError: unknown or empty split.
+        ValueError: a bad ``sample_rate`` or ``num_samples``.
 
     >>> import pathlib, tempfile, numpy as np, soundfile as sf
     >>> root = pathlib.Path(tempfile.mkdtemp()); (root / "yes").mkdir()
@@ -194,7 +194,8 @@ def load_speechcommands(
     >>> ds = load_speechcommands(root, split="train"); len(ds), len(ds.classes), ds.speakers, ds[0][0].shape
     (1, 35, ['ab12'], torch.Size([16000]))
     """
-    sample_rate = sample_rate or SPEECHCOMMANDS_SAMPLE_RATE
+    sample_rate, num_samples = rate_and_length(sample_rate, num_samples, default_rate=SPEECHCOMMANDS_SAMPLE_RATE,
+                                               default_seconds=1, name="Speech Commands")
     if split not in _SPLITS:
         raise SplitError(f"Speech Commands: unknown split {split!r}; use one of {list(_SPLITS)}.")
     parts = speechcommands_clips(root, classes)
@@ -206,14 +207,14 @@ def load_speechcommands(
         )
     return ClipDataset(
         clips, list(SPEECHCOMMANDS_CLASSES if classes is None else classes), sample_rate=sample_rate,
-        num_samples=num_samples or sample_rate, name=f"speechcommands/{split}",
+        num_samples=num_samples, name=f"speechcommands/{split}",
     )
 
 
 def background_noise_files(root: str | Path) -> list[Path]:
-    """The WAV files of ``_background_noise_`` (empty list if the folder is absent)."""
+    """The WAV files (``.wav`` in any case) of ``_background_noise_`` (empty list if the folder is absent)."""
     folder = find_speechcommands_root(root) / BACKGROUND_NOISE
-    return sorted(folder.glob("*.wav")) if folder.is_dir() else []
+    return list(wav_files(folder).values()) if folder.is_dir() else []
 
 
 def load_background_noise(root: str | Path, *, sample_rate: int = SPEECHCOMMANDS_SAMPLE_RATE) -> dict[str, torch.Tensor]:
@@ -238,8 +239,9 @@ def speechcommands_synthetic(
     (35, 140, 16000)
     """
     classes = list(SPEECHCOMMANDS_CLASSES if classes is None else classes)
-    sample_rate = sample_rate or SPEECHCOMMANDS_SAMPLE_RATE
+    sample_rate, num_samples = rate_and_length(sample_rate, num_samples, default_rate=SPEECHCOMMANDS_SAMPLE_RATE,
+                                               default_seconds=1, name="synthetic-speechcommands")
     return load_synthetic(
         split=split, classes=classes, n_speakers=4, takes=6, test_takes=1, val_takes=1,
-        sample_rate=sample_rate, num_samples=num_samples or sample_rate, name="synthetic-speechcommands",
+        sample_rate=sample_rate, num_samples=num_samples, name="synthetic-speechcommands",
     )

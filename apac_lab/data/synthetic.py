@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from apac_lab.data.base import Clip, ClipDataset, SplitError
+from apac_lab.data.base import Clip, ClipDataset, SplitError, rate_and_length, speaker_list
 
 __all__ = ["synthesize_word", "load_synthetic"]
 
@@ -126,8 +126,8 @@ def load_synthetic(
     takes: int = 10,
     test_takes: int = 2,
     val_takes: int = 0,
-    holdout_speakers: Sequence[str] | None = None,
-    sample_rate: int = 8000,
+    holdout_speakers: str | Sequence[str] | None = None,
+    sample_rate: int | None = 8000,
     num_samples: int | None = None,
     seed: int = 0,
     name: str = "synthetic",
@@ -147,9 +147,10 @@ def load_synthetic(
         takes (int, default 10): takes per class and speaker.
         test_takes (int, default 2): takes per class and speaker in the test split.
         val_takes (int, default 0): takes per class and speaker in the validation split.
-        holdout_speakers (Sequence[str] | None, default None): speaker-wise split instead.
-        sample_rate (int, default 8000): Hz.
-        num_samples (int | None, default None): clip length; None means 1 s.
+        holdout_speakers (str | Sequence[str] | None, default None): speaker-wise split
+            instead; one string is one speaker.
+        sample_rate (int | None, default 8000): Hz; None is 8000; 0 is an error.
+        num_samples (int | None, default None): clip length; None means 1 s; 0 is an error.
         seed (int, default 0): the seed of the whole set.
         name (str, default "synthetic"): the dataset's name prefix (``"<name>/<split>"``).
 
@@ -164,6 +165,7 @@ def load_synthetic(
     (20, torch.Size([8000]))
     """
     classes = [str(d) for d in range(10)] if classes is None else list(classes)
+    sample_rate, num_samples = rate_and_length(sample_rate, num_samples, default_rate=8000, default_seconds=1, name=name)
     splits = ("train", "validation", "test", "all")
     if split not in splits:
         raise SplitError(f"synthetic: unknown split {split!r}; use one of {list(splits)}.")
@@ -179,7 +181,7 @@ def load_synthetic(
         for label in range(len(classes)) for spk in speakers for take in range(takes)
     ]
     if holdout_speakers is not None:
-        held = {str(s) for s in holdout_speakers}
+        held = set(speaker_list(holdout_speakers))
         unknown = held - set(speakers)
         if not held or unknown:
             raise SplitError(
@@ -205,6 +207,5 @@ def load_synthetic(
         return synthesize_word(clip.label, int(clip.speaker[3:]), clip.extra["take"], sample_rate=sample_rate, seed=seed)
 
     return ClipDataset(
-        clips, classes, sample_rate=sample_rate, num_samples=num_samples or sample_rate,
-        name=f"{name}/{split}", synth=synth,
+        clips, classes, sample_rate=sample_rate, num_samples=num_samples, name=f"{name}/{split}", synth=synth,
     )
