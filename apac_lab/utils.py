@@ -1,8 +1,10 @@
-"""Runtime helpers shared by every notebook: quick mode, seeds, device choice.
+"""Runtime helpers shared by every notebook: quick mode, offline mode, seeds, device choice.
 
 Quick mode is one environment variable, ``APAC_LAB_QUICK=1``. It shrinks data and
 epochs on the same code path as the full run, so CI executes exactly the code a
-student runs, only less of it.
+student runs, only less of it. ``APAC_LAB_OFFLINE=1`` forbids downloads (data and
+weights). Both are read here and only here (:func:`env_flag`); this module imports
+nothing of the package, so any layer may use it.
 """
 
 from __future__ import annotations
@@ -13,9 +15,31 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["is_quick", "quick_or_full", "seed_everything", "get_device"]
+__all__ = ["env_flag", "is_quick", "is_offline", "quick_or_full", "seed_everything", "get_device"]
 
 _TRUE = {"1", "true", "yes", "on"}
+
+
+def env_flag(name: str) -> bool:
+    """True when the environment variable ``name`` is 1, true, yes or on (any case); unset is False.
+
+    >>> import os
+    >>> os.environ["APAC_LAB_EXAMPLE"] = " Yes "; env_flag("APAC_LAB_EXAMPLE")
+    True
+    >>> env_flag("APAC_LAB_UNSET_EXAMPLE")
+    False
+    """
+    return os.environ.get(name, "0").strip().lower() in _TRUE
+
+
+def is_offline() -> bool:
+    """True when ``APAC_LAB_OFFLINE`` forbids downloads (of data and of pretrained weights).
+
+    >>> import os
+    >>> os.environ["APAC_LAB_OFFLINE"] = "1"; is_offline()
+    True
+    """
+    return env_flag("APAC_LAB_OFFLINE")
 
 
 def is_quick() -> bool:
@@ -27,7 +51,7 @@ def is_quick() -> bool:
     >>> os.environ["APAC_LAB_QUICK"] = "0"; is_quick()
     False
     """
-    return os.environ.get("APAC_LAB_QUICK", "0").strip().lower() in _TRUE
+    return env_flag("APAC_LAB_QUICK")
 
 
 def quick_or_full(quick, full):

@@ -121,6 +121,9 @@ def test_frontend_loads_from_a_training_checkpoint(tmp_path):
         ({"mode": "mel+stft+fsdd"}, "pretrain_fsdd_frontend"),
         ({"n_mfcc": 129}, "n_mfcc must be in 0..n_mels=128"),
         ({"sample_rate": 8000, "f_max": 6000.0}, "f_max"),
+        ({"sample_rate": 8000, "n_fft": 0}, "n_fft must be >= 2 samples, got 0; pass None for the APAC default"),
+        ({"sample_rate": 8000, "hop_length": 0}, "hop_length must be >= 1 sample, got 0; pass None"),
+        ({"mode": "mel", "sample_rate": 8000, "n_fft": 0}, "n_fft must be >= 2 samples, got 0"),
     ],
 )
 def test_bad_front_end_settings(kw, match):

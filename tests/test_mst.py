@@ -9,9 +9,10 @@ import torch
 from torch import nn
 
 from apac_lab.data import Clip, ClipDataset, SegmentDataset, peak_normalize, segment_samples, segment_starts
+from apac_lab.frontends import power_to_db
 from apac_lab.models import (
     MST_DEFAULTS, MST_LAYERS, LogMelDB, MSTmodel, MSTTarget, MSTTargetDataset, RangeNormalizer, band_errors,
-    filter_responses, mst_frame_centers, mst_num_frames, power_to_db, probe_errors, probe_signals, set_trainable,
+    filter_responses, mst_frame_centers, mst_num_frames, probe_errors, probe_signals, set_trainable,
     sort_filters_by_peak,
 )
 from apac_lab.plots import band_error_figure, filters_figure, prediction_vs_target_figure, probe_errors_figure

@@ -13,7 +13,7 @@ from apac_lab.models.blocks import (
     SqueezeExcitation, make_divisible,
 )
 from apac_lab.models.frontend_modes import (
-    MODES, TRAINABLE, APACFrontEnd, build_frontend, load_frontend_checkpoint, mel_to_mfcc, save_frontend_checkpoint,
+    MODES, TRAINABLE, APACFrontEnd, load_frontend_checkpoint, mel_to_mfcc, save_frontend_checkpoint,
 )
 from apac_lab.models.listener import EmbeddingClassifier, Listener
 from apac_lab.models.mst import MST_LAYERS, MSTmodel, mst_frame_centers, mst_num_frames, set_trainable
@@ -23,7 +23,7 @@ from apac_lab.models.mst_analysis import (
 from apac_lab.models.mst_recipes import (
     MSTSettings, clip_scores, format_results, load_segments, run_comparison, train_classifier, train_mst,
 )
-from apac_lab.models.mst_targets import MST_DEFAULTS, LogMelDB, MSTTarget, MSTTargetDataset, RangeNormalizer, power_to_db
+from apac_lab.models.mst_targets import MST_DEFAULTS, LogMelDB, MSTTarget, MSTTargetDataset, RangeNormalizer
 from apac_lab.models.piczak import PICZAK_CONFIGS, PICZAK_LAYERS, PiczakCNN, build_piczak, finetune_from
 from apac_lab.models.pretrain import pretrain_fsdd_frontend
 from apac_lab.models.registry import TinyCNN, build_model, count_parameters, list_models, register_model
@@ -35,7 +35,7 @@ __all__ = [
     "APAC", "APAC_STAGES", "CBAM", "ChannelAttention", "ConvNormAct", "DepthwiseSeparableConv", "InvertedResidual",
     "SpatialAttention", "SqueezeExcitation", "make_divisible",
     # front-end modes
-    "MODES", "TRAINABLE", "APACFrontEnd", "build_frontend", "load_frontend_checkpoint", "mel_to_mfcc",
+    "MODES", "TRAINABLE", "APACFrontEnd", "load_frontend_checkpoint", "mel_to_mfcc",
     "save_frontend_checkpoint", "pretrain_fsdd_frontend",
     # baselines
     "IMAGENET_URLS", "MobileNetV2", "ResNet50", "SpectrogramClassifier", "VGG19", "adapt_imagenet_state_dict",
@@ -46,7 +46,7 @@ __all__ = [
     "EmbeddingClassifier", "Listener",
     # the MSTmodel, its targets, analysis and experiment; Piczak's CNN and voting (notebook 04)
     "MST_LAYERS", "MSTmodel", "mst_frame_centers", "mst_num_frames", "set_trainable",
-    "MST_DEFAULTS", "LogMelDB", "MSTTarget", "MSTTargetDataset", "RangeNormalizer", "power_to_db",
+    "MST_DEFAULTS", "LogMelDB", "MSTTarget", "MSTTargetDataset", "RangeNormalizer",
     "band_errors", "filter_responses", "mel_band_centers", "predict", "probe_errors", "probe_signals",
     "sort_filters_by_peak",
     "MSTSettings", "clip_scores", "format_results", "load_segments", "run_comparison", "train_classifier",

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from apac_lab.data.segments import peak_normalize
+from apac_lab.frontends.scratch import mel_band_edges
 
 __all__ = [
     "predict", "band_errors", "mel_band_centers", "filter_responses", "sort_filters_by_peak",
@@ -69,9 +70,7 @@ def mel_band_centers(n_mels: int = 60, sample_rate: int = 22050, f_min: float = 
     [614, 1768, 3934]
     """
     f_max = sample_rate / 2 if f_max is None else f_max
-    mel = lambda f: 2595.0 * math.log10(1.0 + f / 700.0)  # noqa: E731
-    points = torch.linspace(mel(f_min), mel(f_max), n_mels + 2, dtype=torch.float64)[1:-1]
-    return (700.0 * (10 ** (points / 2595.0) - 1.0)).float()
+    return mel_band_edges(n_mels=n_mels, f_min=f_min, f_max=f_max)[1:-1].float()
 
 
 def filter_responses(weight: torch.Tensor, sample_rate: int, *, n_fft: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -16,15 +16,12 @@ import torch
 from plotly.subplots import make_subplots
 import plotly.graph_objects as go
 
+from apac_lab.frontends.db import power_to_db
 from apac_lab.frontends.streaming import EchoicStream, stream_snapshots
 from apac_lab.plots.core import COLORSCALE, style
 from apac_lab.widgets.core import LiveFigure
 
 __all__ = ["EchoicScope", "echoic_scope"]
-
-
-def _db(power: np.ndarray, ref: float, top_db: float) -> np.ndarray:
-    return np.maximum(10 * np.log10(np.maximum(power, 1e-30) / ref), -top_db)
 
 
 class EchoicScope:
@@ -51,14 +48,16 @@ class EchoicScope:
                  every: int = 2, top_db: float = 60.0, credit: str | None = None, backend: str | None = None) -> None:
         stream = stream if stream is not None else EchoicStream(sample_rate=sample_rate)
         snaps = stream_snapshots(waveform.detach().float().reshape(-1).cpu(), stream, every=every)
-        ref = float(snaps["ring"].max().clamp_min(1e-30))
-        self.ring_db = _db(snaps["ring"].numpy(), ref, top_db)
-        self.views_db = _db(snaps["views"].numpy(), ref, top_db)
+        # dB re the loudest frame of the whole stream, ring and views on one scale (the views
+        # summarise the ring's frames, so that maximum is the ring's): floored top_db below it
+        history = snaps["ring"].shape[1]
+        both = power_to_db(torch.cat([snaps["ring"], snaps["views"]], 1), ref=None, amin=1e-30, top_db=top_db,
+                           dims=None).numpy()
+        self.ring_db, self.views_db = both[:, :history], both[:, history:]
         self.frames = snaps["frame"].numpy()
         self.hop_s = snaps["hop_s"]
         self.win_s = stream.win / stream.sample_rate
         freqs = stream.gammatone.center_freqs.cpu().numpy()
-        history = self.ring_db.shape[1]
         ring_t = (np.arange(history) - (history - 1)) * self.hop_s
         starts, widths = stream.dilated.starts[::-1], stream.dilated.widths[::-1]
         ms = lambda lag: f"{-lag * self.hop_s * 1000:.0f}" if lag else "0"  # noqa: E731

@@ -26,7 +26,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from apac_lab.data import ClipDataset, load_dataset
-from apac_lab.frontends.fixed import apac_defaults
+from apac_lab.frontends.fixed import frontend_settings
 from apac_lab.frontends.scratch import (
     fft_frequencies, frame_signal, frame_times, hz_to_mel, log_compress, mel_band_edges, mel_filterbank,
     power_spectrum,
@@ -214,7 +214,7 @@ def mel_explorer(
         sample_rate (int | None, default None): Hz; needed for tensors, else the dataset's.
         n_recordings (int, default 10): at most this many recordings from a dataset.
         n_fft, hop_length (int | None, default None): starting values; None scales the
-            APAC defaults (:func:`apac_lab.frontends.apac_defaults`).
+            APAC defaults (:func:`apac_lab.frontends.frontend_settings`).
         n_mels (int, default 128), f_min (float, default 0.0), f_max (float | None, default
             None: Nyquist): starting values.
         backend (str | None, default None): ``"figurewidget"`` or ``"output"`` for
@@ -228,11 +228,8 @@ def mel_explorer(
     40
     """
     waves, sample_rate, credit = _collect(recordings, sample_rate, n_recordings)
-    d = apac_defaults(sample_rate)
     nyquist = sample_rate / 2
-    n_fft = d["n_fft"] if n_fft is None else n_fft
-    hop_length = d["hop_length"] if hop_length is None else hop_length
-    f_max = nyquist if f_max is None else f_max
+    n_fft, hop_length, f_max = frontend_settings(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
     choices = sorted(set(N_FFT_CHOICES) | {n_fft})
     style = {"description_width": "110px"}
     layout = W.Layout(width="420px")
