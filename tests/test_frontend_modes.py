@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from apac_lab.frontends import MFCC, LogMel
-from apac_lab.models import MODES, TRAINABLE, APACFrontEnd, build_model, load_frontend_checkpoint, save_frontend_checkpoint
+from apac_lab.models import MODES, TRAINABLE_MEL_STFT, APACFrontEnd, build_model, load_frontend_checkpoint, save_frontend_checkpoint
 
 
 def _wave(n=2, samples=16000, seed=0):
@@ -38,7 +38,7 @@ def test_nnaudio_cold_start_matches_std(sample_rate):
 def test_trainable_flags_follow_the_mode(mode):
     fe = APACFrontEnd(mode, sample_rate=8000)
     names = {n for n, p in fe.named_parameters() if p.requires_grad}
-    mel, stft = TRAINABLE[mode]
+    mel, stft = TRAINABLE_MEL_STFT[mode]
     assert ("mel.layer.mel_basis" in names) == mel
     assert ("mel.layer.stft.wsin" in names and "mel.layer.stft.wcos" in names) == stft
     assert fe.mel_filterbank().shape == (128, 513)

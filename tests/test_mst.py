@@ -15,7 +15,9 @@ from apac_lab.models import (
     filter_responses, mst_frame_centers, mst_num_frames, probe_errors, probe_signals, set_trainable,
     sort_filters_by_peak,
 )
-from apac_lab.plots import band_error_figure, filters_figure, prediction_vs_target_figure, probe_errors_figure
+from apac_lab.plots import (
+    band_error_figure, filter_responses_figure, prediction_vs_target_figure, probe_errors_figure,
+)
 
 SR = 22050
 
@@ -312,7 +314,7 @@ def test_figures_are_labelled():
     fig = prediction_vs_target_figure(torch.zeros(60, 21), torch.ones(60, 21))
     assert fig.layout.title.text and fig.layout.xaxis.title.text == "Time (s)"
     assert "Hz" in band_error_figure(torch.rand(60)).layout.xaxis.title.text
-    f = filters_figure(MSTmodel(n_filters=8).conv1.weight, n_examples=2)
+    f = filter_responses_figure(MSTmodel(n_filters=8).conv1.weight, n_examples=2)
     assert f.layout.xaxis.title.text == "Frequency (Hz)" and len(f.data) == 4
     assert probe_errors_figure({"tone": 0.1}, reference=0.05).layout.yaxis.title.text.startswith("Mean squared")
     with pytest.raises(ValueError):

@@ -44,12 +44,12 @@ from torch import nn
 
 from apac_lab.frontends import MelSpectrogram, NNAudioMel, frontend_settings, power_to_db, safe_log
 
-__all__ = ["MODES", "TRAINABLE", "APACFrontEnd", "check_waveform_batch", "mel_to_mfcc",
+__all__ = ["MODES", "TRAINABLE_MEL_STFT", "APACFrontEnd", "check_waveform_batch", "mel_to_mfcc",
            "load_frontend_checkpoint", "save_frontend_checkpoint"]
 
 MODES: tuple[str, ...] = ("std", "mel", "stft", "mel+stft", "mel+stft+fsdd")
-# mode -> (trainable mel, trainable STFT)
-TRAINABLE: dict[str, tuple[bool, bool]] = {
+#: mode -> (is the mel filterbank trainable, are the STFT kernels trainable)
+TRAINABLE_MEL_STFT: dict[str, tuple[bool, bool]] = {
     "std": (False, False), "mel": (True, False), "stft": (False, True),
     "mel+stft": (True, True), "mel+stft+fsdd": (True, True),
 }
@@ -167,7 +167,7 @@ class APACFrontEnd(nn.Module):
         self.sample_rate, self.n_fft, self.hop_length = int(sample_rate), int(n_fft), int(hop_length)
         self.n_mels, self.n_mfcc, self.f_min, self.f_max = n_mels, n_mfcc, float(f_min), float(f_max)
         self.eps, self.top_db = eps, top_db
-        self.trainable_mel, self.trainable_stft = TRAINABLE[mode]
+        self.trainable_mel, self.trainable_stft = TRAINABLE_MEL_STFT[mode]
         if mode == "std":
             self.mel = fixed
         else:

@@ -19,12 +19,12 @@ import plotly.graph_objects as go
 from apac_lab.frontends.db import power_to_db
 from apac_lab.frontends.streaming import EchoicStream, stream_snapshots
 from apac_lab.plots.core import COLORSCALE, style
-from apac_lab.widgets.core import LiveFigure
+from apac_lab.widgets.core import LiveFigure, Widget
 
-__all__ = ["EchoicScope", "echoic_scope"]
+__all__ = ["EchoicScope"]
 
 
-class EchoicScope:
+class EchoicScope(Widget):
     """Play-and-scrub view of a stream's ring and dilated buffers.
 
     Args:
@@ -37,10 +37,12 @@ class EchoicScope:
         credit (str | None, default None): a credit line (e.g. ``FSDD_CREDIT``).
         backend (str | None, default None): :class:`LiveFigure`'s backend.
 
-    ``widget`` is the layout to display; ``show(i)`` draws snapshot ``i`` (what the slider does).
+    ``widget`` is the layout to display (the object displays it too); ``controls`` holds the
+    ``"snapshot"`` slider (also ``slider``; ``play`` drives it in the browser);
+    ``update(snapshot=i)`` draws snapshot ``i``, what moving the slider does.
 
     >>> scope = EchoicScope(torch.randn(4000), backend="output")
-    >>> scope.slider.value = 5; scope.live.figure.layout.title.text.startswith("Echoic memory at 0.")
+    >>> scope.update(snapshot=5); scope.live.figure.layout.title.text.startswith("Echoic memory at 0.")
     True
     """
 
@@ -79,25 +81,21 @@ class EchoicScope:
         self.slider = W.IntSlider(value=0, min=0, max=n - 1, step=1, description="Snapshot",
                                   continuous_update=True, layout=W.Layout(width="420px"))
         W.jslink((self.play, "value"), (self.slider, "value"))
-        self.slider.observe(lambda change: self.show(change["new"]), names="value")
+        self.controls = {"snapshot": self.slider}
         self.widget = W.VBox([W.HBox([self.play, self.slider]), self.live.widget])
+        self._watch(draw=False)  # the figure shows snapshot 0, the slider's value
 
     def _title(self, i: int) -> str:
         t = self.frames[i] * self.hop_s + self.win_s
         return f"Echoic memory at {t:.2f} s into the recording"
 
-    def show(self, i: int) -> None:
-        """Draw snapshot ``i``: both heatmaps and the title."""
-        i = int(np.clip(i, 0, len(self.frames) - 1))
+    def _draw(self) -> None:
+        """Draw the slider's snapshot: both heatmaps and the title."""
+        i = int(self.slider.value)
 
-        def update(fig):
+        def draw(fig):
             fig.data[0].z = self.ring_db[i].T
             fig.data[1].z = self.views_db[i].T
             fig.layout.title.text = self._title(i)
 
-        self.live.update(update)
-
-
-def echoic_scope(waveform: torch.Tensor, **kwargs) -> W.VBox:
-    """Build an :class:`EchoicScope` and return its widget (arguments as the class)."""
-    return EchoicScope(waveform, **kwargs).widget
+        self.live.update(draw)
