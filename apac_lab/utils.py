@@ -1,21 +1,47 @@
-"""Runtime helpers shared by every notebook: quick mode, seeds, device choice.
+"""Runtime helpers shared by every notebook: quick mode, offline mode, seeds, device choice.
 
 Quick mode is one environment variable, ``APAC_LAB_QUICK=1``. It shrinks data and
 epochs on the same code path as the full run, so CI executes exactly the code a
-student runs, only less of it.
+student runs, only less of it. ``APAC_LAB_OFFLINE=1`` forbids downloads (data and
+weights). Both are read here and only here (:func:`env_flag`); this module imports
+nothing of the package, so any layer may use it.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import warnings
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
-__all__ = ["is_quick", "quick_or_full", "seed_everything", "get_device"]
+__all__ = ["env_flag", "is_quick", "is_offline", "quick_or_full", "seed_everything", "get_device", "renamed"]
 
 _TRUE = {"1", "true", "yes", "on"}
+
+
+def env_flag(name: str) -> bool:
+    """True when the environment variable ``name`` is 1, true, yes or on (any case); unset is False.
+
+    >>> import os
+    >>> os.environ["APAC_LAB_EXAMPLE"] = " Yes "; env_flag("APAC_LAB_EXAMPLE")
+    True
+    >>> env_flag("APAC_LAB_UNSET_EXAMPLE")
+    False
+    """
+    return os.environ.get(name, "0").strip().lower() in _TRUE
+
+
+def is_offline() -> bool:
+    """True when ``APAC_LAB_OFFLINE`` forbids downloads (of data and of pretrained weights).
+
+    >>> import os
+    >>> os.environ["APAC_LAB_OFFLINE"] = "1"; is_offline()
+    True
+    """
+    return env_flag("APAC_LAB_OFFLINE")
 
 
 def is_quick() -> bool:
@@ -27,7 +53,7 @@ def is_quick() -> bool:
     >>> os.environ["APAC_LAB_QUICK"] = "0"; is_quick()
     False
     """
-    return os.environ.get("APAC_LAB_QUICK", "0").strip().lower() in _TRUE
+    return env_flag("APAC_LAB_QUICK")
 
 
 def quick_or_full(quick, full):
@@ -68,3 +94,30 @@ def get_device(prefer: str | None = None) -> torch.device:
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def renamed(module: str, old_names: dict[str, tuple[str, Any]]) -> Callable[[str], Any]:
+    """A module-level ``__getattr__`` that keeps names of an earlier release working, with a warning.
+
+    Each old name maps to ``(new name, object)``; reading the old name (``module.old``, or
+    ``from module import old``) returns the object and emits a ``DeprecationWarning``
+    naming the new one (a new name with a dot is given in full, else it is in ``module``).
+    Only names that a notebook of the previous release used are kept.
+
+    >>> __getattr__ = renamed("example", {"old": ("new", 42)})
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     __getattr__("old"), str(w[0].message)
+    (42, 'example.old is renamed example.new; the old name will be removed')
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name in old_names:
+            new, obj = old_names[name]
+            where = new if "." in new.split("(")[0] else f"{module}.{new}"
+            warnings.warn(f"{module}.{name} is renamed {where}; the old name will be removed",
+                          DeprecationWarning, stacklevel=2)
+            return obj
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__

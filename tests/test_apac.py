@@ -14,6 +14,7 @@ from apac_lab.models import (
     APAC, CBAM, MODES, DepthwiseSeparableConv, InvertedResidual, SqueezeExcitation, build_model, count_parameters,
     make_divisible,
 )
+from apac_lab.plots import layer_shapes
 
 TRAINABLE_MODES = [m for m in MODES if m != "mel+stft+fsdd"]  # the fifth needs a checkpoint: test_registry
 
@@ -71,17 +72,18 @@ def test_shapes_one_second(sample_rate, mode):
 
 
 @pytest.mark.parametrize("sample_rate", [16000, 8000])
-def test_trace_shapes(sample_rate):
+def test_block_shapes(sample_rate):
     model = APAC(10, sample_rate=sample_rate).eval()
-    trace = dict(model.trace_shapes(torch.randn(2, sample_rate)))
+    shapes = {r["name"]: r["shape"] for r in layer_shapes(model, torch.randn(2, sample_rate))}
     # The hop keeps 32 ms at any rate: 1 s gives 32 frames at 16 and at 8 kHz.
-    assert trace["front-end: log-mel"] == (2, 128, 32)
-    assert trace["front-end: MFCC"] == (2, 64, 32)
-    assert trace["main: merged (concat)"] == (2, 32, 64, 16)
-    assert trace["main: inverted residual 6 + SE"] == (2, 96, 8, 2)
-    assert trace["main: global average pool"] == (2, 160)
-    assert trace["fusion: concat"] == (2, 224)
-    assert trace["classifier: logits"] == (2, 10)
+    assert shapes["frontend"] == "128×32 + 64×32"  # log-mel + MFCC
+    assert shapes["branch3"] == shapes["branch7"] == "16×64×16"
+    assert shapes["cbam_in"] == "32×64×16"  # the two branches concatenated
+    assert shapes["blocks.5"] == "96×8×2"
+    assert shapes["head"] == "160×8×2"  # pooled to 160, fused with the MFCC pathway's 64: 224
+    assert shapes["aux"] == "64"
+    assert shapes["classifier"] == "10"
+    assert model.classifier[0].normalized_shape == (224,)
 
 
 def test_accepts_channel_dim_and_other_lengths():

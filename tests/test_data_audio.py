@@ -278,3 +278,34 @@ def test_load_audio_refuses_zero_rate_and_length(tmp_path, kwargs, message):
     sf.write(tmp_path / "x.wav", tone(300, 0.01, 8000), 8000)
     with pytest.raises(ValueError, match=message):
         load_audio(tmp_path / "x.wav", **kwargs)
+
+
+# ----------------------------------------------------------------------------- audio as file bytes
+# wav_bytes and decode_wav_bytes (moved here from apac_lab.widgets)
+import io  # noqa: E402
+
+from apac_lab.data import decode_wav_bytes, wav_bytes  # noqa: E402
+
+
+def test_wav_bytes_round_trip():
+    x = torch.sin(torch.arange(800) * 0.1) * 3.0
+    y, sr = sf.read(io.BytesIO(wav_bytes(x, 8000)))
+    assert sr == 8000 and len(y) == 800 and abs(np.abs(y).max() - 0.9) < 1e-3  # peak-normalised to 0.9
+    assert wav_bytes(torch.zeros(10), 8000)[:4] == b"RIFF"
+    back = decode_wav_bytes(wav_bytes(x, 8000), sample_rate=8000)
+    assert torch.allclose(back / back.abs().max(), x / x.abs().max(), atol=1e-3)  # 16-bit: ~3e-5 steps
+
+
+def test_decode_wav_bytes_downmixes_resamples_and_centres():
+    buf = io.BytesIO()
+    sf.write(buf, np.stack([np.ones(400), np.zeros(400)], 1).astype(np.float32), 8000, format="WAV")
+    w = decode_wav_bytes(buf.getvalue(), sample_rate=16000, num_samples=1600)
+    assert w.shape == (1600,) and w.dtype == torch.float32
+    assert w[:400].abs().max() < 0.05 and abs(float(w[800]) - 0.5) < 0.05  # centred, channels averaged
+
+
+def test_decode_wav_bytes_rejects_what_is_not_audio():
+    with pytest.raises(AudioError, match="empty"):
+        decode_wav_bytes(b"", sample_rate=8000)
+    with pytest.raises(AudioError, match="cannot read the upload as audio"):
+        decode_wav_bytes(b"not a wav file", sample_rate=8000)

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from apac_lab.frontends import MFCC, LogMel
-from apac_lab.models import MODES, TRAINABLE, APACFrontEnd, build_model, load_frontend_checkpoint, save_frontend_checkpoint
+from apac_lab.models import MODES, TRAINABLE_MEL_STFT, APACFrontEnd, build_model, load_frontend_checkpoint, save_frontend_checkpoint
 
 
 def _wave(n=2, samples=16000, seed=0):
@@ -38,7 +38,7 @@ def test_nnaudio_cold_start_matches_std(sample_rate):
 def test_trainable_flags_follow_the_mode(mode):
     fe = APACFrontEnd(mode, sample_rate=8000)
     names = {n for n, p in fe.named_parameters() if p.requires_grad}
-    mel, stft = TRAINABLE[mode]
+    mel, stft = TRAINABLE_MEL_STFT[mode]
     assert ("mel.layer.mel_basis" in names) == mel
     assert ("mel.layer.stft.wsin" in names and "mel.layer.stft.wcos" in names) == stft
     assert fe.mel_filterbank().shape == (128, 513)
@@ -121,6 +121,9 @@ def test_frontend_loads_from_a_training_checkpoint(tmp_path):
         ({"mode": "mel+stft+fsdd"}, "pretrain_fsdd_frontend"),
         ({"n_mfcc": 129}, "n_mfcc must be in 0..n_mels=128"),
         ({"sample_rate": 8000, "f_max": 6000.0}, "f_max"),
+        ({"sample_rate": 8000, "n_fft": 0}, "n_fft must be >= 2 samples, got 0; pass None for the APAC default"),
+        ({"sample_rate": 8000, "hop_length": 0}, "hop_length must be >= 1 sample, got 0; pass None"),
+        ({"mode": "mel", "sample_rate": 8000, "n_fft": 0}, "n_fft must be >= 2 samples, got 0"),
     ],
 )
 def test_bad_front_end_settings(kw, match):

@@ -5,7 +5,7 @@ import torch
 import torchaudio
 
 from apac_lab.data import fix_length, load_fsdd, synthesize_word
-from apac_lab.frontends import MFCC, LogMel, MelSpectrogram, apac_defaults, safe_log
+from apac_lab.frontends import MFCC, LogMel, MelSpectrogram, apac_defaults, frontend_settings, mfcc_from_scratch, safe_log
 
 
 def speech_like(n: int = 4, sample_rate: int = 8000) -> torch.Tensor:
@@ -113,6 +113,21 @@ def test_safe_log_is_finite_for_negative_and_zero_energies():
 def test_bad_arguments_raise_clear_errors(cls, kwargs, match):
     with pytest.raises(ValueError, match=match):
         cls(**kwargs)
+
+
+def test_frontend_settings_fill_none_and_keep_what_is_given():
+    assert frontend_settings(16000) == (2048, 512, 8000.0)
+    assert frontend_settings(8000, n_fft=256, hop_length=80, n_mels=40, f_max=3000) == (256, 80, 3000.0)
+
+
+@pytest.mark.parametrize("name", ["n_fft", "hop_length"])
+def test_zero_is_rejected_not_replaced_by_the_default(name):
+    with pytest.raises(ValueError, match=f"{name} must be >= .*got 0; pass None for the APAC default at 8000 Hz"):
+        frontend_settings(8000, **{name: 0})
+    with pytest.raises(ValueError, match=f"{name} must be >="):
+        mfcc_from_scratch(torch.randn(8000), sample_rate=8000, **{name: 0})
+    with pytest.raises(ValueError, match=f"{name} must be a whole number"):
+        frontend_settings(8000, **{name: 256.5})
 
 
 @pytest.mark.parametrize("n_mfcc", [0, 129])

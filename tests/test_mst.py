@@ -9,12 +9,15 @@ import torch
 from torch import nn
 
 from apac_lab.data import Clip, ClipDataset, SegmentDataset, peak_normalize, segment_samples, segment_starts
+from apac_lab.frontends import power_to_db
 from apac_lab.models import (
     MST_DEFAULTS, MST_LAYERS, LogMelDB, MSTmodel, MSTTarget, MSTTargetDataset, RangeNormalizer, band_errors,
-    filter_responses, mst_frame_centers, mst_num_frames, power_to_db, probe_errors, probe_signals, set_trainable,
+    filter_responses, mst_frame_centers, mst_num_frames, probe_errors, probe_signals, set_trainable,
     sort_filters_by_peak,
 )
-from apac_lab.plots import band_error_figure, filters_figure, prediction_vs_target_figure, probe_errors_figure
+from apac_lab.plots import (
+    band_error_figure, filter_responses_figure, prediction_vs_target_figure, probe_errors_figure,
+)
 
 SR = 22050
 
@@ -319,7 +322,7 @@ def test_figures_are_labelled():
     fig = prediction_vs_target_figure(torch.zeros(60, 21), torch.ones(60, 21))
     assert fig.layout.title.text and fig.layout.xaxis.title.text == "Time (s)"
     assert "Hz" in band_error_figure(torch.rand(60)).layout.xaxis.title.text
-    f = filters_figure(MSTmodel(n_filters=8).conv1.weight, n_examples=2)
+    f = filter_responses_figure(MSTmodel(n_filters=8).conv1.weight, n_examples=2)
     assert f.layout.xaxis.title.text == "Frequency (Hz)" and len(f.data) == 4
     assert probe_errors_figure({"tone": 0.1}, reference=0.05).layout.yaxis.title.text.startswith("Mean squared")
     with pytest.raises(ValueError):

@@ -9,8 +9,8 @@ from apac_lab.frontends import (
     power_spectrum,
 )
 from apac_lab.plots import (
-    COLORSCALE, DIVERGING, FSDD_CREDIT, dct_basis_figure, difference_figure, filterbank_figure, framing_figure,
-    mel_figure, mel_hz_ticks, mfcc_figure, spectrogram_figure, waveform_figure, window_figure,
+    COLORSCALE, DIVERGING, FSDD_CREDIT, dct_basis_figure, difference_figure, framing_figure, mel_figure,
+    mel_filterbank_figure, mel_hz_ticks, mfcc_figure, spectrogram_figure, waveform_figure, window_figure,
 )
 
 SR, N_FFT, HOP = 8000, 256, 80
@@ -68,7 +68,7 @@ def test_spectrogram_axes_and_db(power):
 
 def test_filterbank_curves_in_hz():
     fb = mel_filterbank(sample_rate=SR, n_fft=N_FFT, n_mels=10)
-    fig = filterbank_figure(fb, sample_rate=SR)
+    fig = mel_filterbank_figure(fb, sample_rate=SR)
     assert len(fig.data) == 2 and _titles(fig)[1] == "Frequency (Hz)"
     # Each curve (between Nones) is one band's weights on consecutive FFT bins: every band exactly once.
     drawn = []
@@ -83,7 +83,7 @@ def test_filterbank_curves_in_hz():
     assert sorted(drawn) == list(range(10))
     ys = np.array([v for tr in fig.data for v in tr.y if v is not None], dtype=float)
     assert ys.max() == pytest.approx(float(fb.max())) and sum(v is None for tr in fig.data for v in tr.x) == 10
-    crowded = filterbank_figure(mel_filterbank(sample_rate=SR, n_fft=64, n_mels=64), sample_rate=SR)
+    crowded = mel_filterbank_figure(mel_filterbank(sample_rate=SR, n_fft=64, n_mels=64), sample_rate=SR)
     assert "empty" in crowded.layout.title.text
 
 

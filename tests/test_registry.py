@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from apac_lab.models import MODES, TRAINABLE, build_model, count_parameters, list_models, pretrain_fsdd_frontend
+from apac_lab.models import MODES, TRAINABLE_MEL_STFT, build_model, count_parameters, list_models, pretrain_fsdd_frontend
 
 
 def test_names_and_modes():
@@ -27,7 +27,7 @@ def test_build_any_model_with_any_mode(name, mode):
     with torch.no_grad():
         assert model(torch.randn(2, sr)).shape == (2, 7)
     fe_trainable = {n.split(".")[-1] for n, p in model.frontend.named_parameters() if p.requires_grad}
-    mel, stft = TRAINABLE[mode]
+    mel, stft = TRAINABLE_MEL_STFT[mode]
     assert fe_trainable == ({"mel_basis"} if mel else set()) | ({"wsin", "wcos"} if stft else set())
 
 

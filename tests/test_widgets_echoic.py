@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from apac_lab.frontends import EchoicStream, Gammatonegram
-from apac_lab.widgets.echoic import EchoicScope, echoic_scope
+from apac_lab.widgets import EchoicScope
 
 _WAVE = torch.randn(6000, generator=torch.Generator().manual_seed(0)) * torch.linspace(0, 1, 6000)
 
@@ -21,7 +21,8 @@ def test_slider_changes_both_heatmaps_and_title(backend):
     fig = scope.live.figure
     before = [np.array(fig.data[k].z).copy() for k in (0, 1)]
     title = fig.layout.title.text
-    scope.slider.value = scope.slider.max
+    scope.update(snapshot=scope.slider.max)
+    assert scope.slider.value == scope.slider.max
     assert not np.allclose(np.array(fig.data[0].z), before[0])
     assert not np.allclose(np.array(fig.data[1].z), before[1])
     assert fig.layout.title.text != title
@@ -37,6 +38,12 @@ def test_shapes_ranges_and_labels():
     assert list(fig.data[1].x)[-2:] == ["-20…-10", "0"]  # spans in ms; the newest is the current frame
 
 
-def test_function_returns_a_layout():
-    box = echoic_scope(_WAVE[:3000], backend="output")
-    assert len(box.children) == 2
+def test_the_slider_drives_the_same_update(backend="output"):
+    scope, again = _scope(backend), _scope(backend)
+    scope.update(snapshot=4)
+    again.slider.value = 4  # what the browser (or the Play button) does
+    assert np.array_equal(np.array(scope.live.figure.data[1].z), np.array(again.live.figure.data[1].z))
+    assert scope.live.figure.layout.title.text == again.live.figure.layout.title.text
+    with pytest.raises(ValueError, match="snapshot must be in 0.."):
+        scope.update(snapshot=len(scope.frames))
+    assert len(scope.widget.children) == 2

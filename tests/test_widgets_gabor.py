@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from apac_lab.frontends import GaborSTRF
-from apac_lab.widgets import FilterBankBrowser, GaborInspector
+from apac_lab.widgets import GaborBankBrowser, GaborInspector
 
 BACKENDS = ["output", "figurewidget"]
 _SLIDER_TEXT = {"sigma_t": "σt = {:.1f}".format, "sigma_f": "σf = {:.2f}".format,
@@ -67,11 +67,11 @@ def test_inspector_rejects_bad_arguments():
 def test_browser_picking_a_filter_changes_the_figures(backend):
     torch.manual_seed(1)
     before, after = GaborSTRF(5, kernel_size=(5, 21)), GaborSTRF(5, kernel_size=(5, 21))
-    br = FilterBankBrowser(before.params(), after, frame_rate=100.0, backend=backend)
+    br = GaborBankBrowser(before.params(), after, frame_rate=100.0, backend=backend)
     k0 = [np.array(t.z) for t in br.kernel_fig.figure.data]
     line0 = np.array(br.plane_fig.figure.data[-1].x)
     text = br.readout.value
-    br.picker.value = 3
+    br.update(filter=3)
     k3 = [np.array(t.z) for t in br.kernel_fig.figure.data]
     assert not np.allclose(k0[0], k3[0]) and not np.allclose(k0[1], k3[1])
     assert not np.allclose(line0, np.array(br.plane_fig.figure.data[-1].x))
@@ -82,6 +82,6 @@ def test_browser_picking_a_filter_changes_the_figures(backend):
 
 def test_browser_rejects_mismatched_banks():
     with pytest.raises(ValueError, match="differ in size"):
-        FilterBankBrowser(GaborSTRF(3, kernel_size=(3, 5)), GaborSTRF(4, kernel_size=(3, 5)), frame_rate=100.0)
+        GaborBankBrowser(GaborSTRF(3, kernel_size=(3, 5)), GaborSTRF(4, kernel_size=(3, 5)), frame_rate=100.0)
     with pytest.raises(ValueError, match="kernel_size"):
-        FilterBankBrowser(GaborSTRF(3).params(), GaborSTRF(3).params(), frame_rate=100.0)
+        GaborBankBrowser(GaborSTRF(3).params(), GaborSTRF(3).params(), frame_rate=100.0)

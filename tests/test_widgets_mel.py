@@ -1,16 +1,13 @@
 """The mel explorer, driven from code (no browser): sliders change the figure, bad settings are messages."""
 
-import io
-
 import ipywidgets as W
 import numpy as np
 import pytest
-import soundfile as sf
 import torch
 
 from apac_lab.data import SyntheticFallbackWarning, load_fsdd, load_synthetic
 from apac_lab.plots import FSDD_CREDIT
-from apac_lab.widgets import LiveFigure, MelExplorer, mel_explorer, wav_bytes
+from apac_lab.widgets import LiveFigure, MelExplorer
 
 BACKENDS = ["figurewidget", "output"]
 
@@ -30,7 +27,7 @@ def _curve_x(ex):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_builds_with_handles(words, backend):
-    ex = mel_explorer(words, backend=backend, n_fft=256, hop_length=80, n_mels=40)
+    ex = MelExplorer(words, backend=backend, n_fft=256, hop_length=80, n_mels=40)
     assert isinstance(ex, MelExplorer) and isinstance(ex.widget, W.VBox) and isinstance(ex.live, LiveFigure)
     assert set(ex.controls) == {"recording", "n_fft", "hop_length", "n_mels", "f_min", "f_max"}
     assert len(ex.recordings) == 10 and ex.sample_rate == 8000
@@ -40,9 +37,22 @@ def test_builds_with_handles(words, backend):
     assert ex.settings() == {"n_fft": 256, "hop_length": 80, "n_mels": 40, "f_min": 0.0, "f_max": 4000.0}
 
 
+def test_update_moves_several_controls_and_redraws_once(words):
+    ex = MelExplorer(words, backend="output", n_fft=256, hop_length=80, n_mels=40)
+    drawn = []
+    ex.live.update = lambda fn, _orig=ex.live.update: (drawn.append(1), _orig(fn))
+    ex.update(n_mels=64, hop_length=160)
+    assert drawn == [1] and _z(ex).shape == (64, 51)
+    assert {k: ex.controls[k].value for k in ("n_mels", "hop_length")} == {"n_mels": 64, "hop_length": 160}
+    with pytest.raises(ValueError, match="n_fft must be one of"):
+        ex.update(n_fft=300)
+    with pytest.raises(ValueError, match="unknown control"):
+        ex.update(window="hann")
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_every_slider_changes_the_figure(words, backend):
-    ex = mel_explorer(words, backend=backend, n_fft=256, hop_length=80, n_mels=40)
+    ex = MelExplorer(words, backend=backend, n_fft=256, hop_length=80, n_mels=40)
     fig = ex.live.figure
     before = _z(ex).copy()
     ex.controls["n_mels"].value = 64
@@ -63,7 +73,7 @@ def test_every_slider_changes_the_figure(words, backend):
 
 
 def test_recording_change_redraws_and_swaps_the_sound(words):
-    ex = mel_explorer(words, backend="figurewidget", n_fft=256, hop_length=80, n_mels=40)
+    ex = MelExplorer(words, backend="figurewidget", n_fft=256, hop_length=80, n_mels=40)
     z, sound = _z(ex).copy(), ex.audio.value
     ex.controls["recording"].value = list(ex.recordings)[4]
     assert not np.allclose(_z(ex), z) and ex.audio.value != sound
@@ -72,7 +82,7 @@ def test_recording_change_redraws_and_swaps_the_sound(words):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_invalid_settings_are_a_message_not_an_exception(words, backend):
-    ex = mel_explorer(words, backend=backend, n_fft=256, hop_length=80, n_mels=40)
+    ex = MelExplorer(words, backend=backend, n_fft=256, hop_length=80, n_mels=40)
     ex.controls["f_max"].value = 1000.0
     z, title = _z(ex).copy(), ex.live.figure.layout.title.text
     ex.controls["f_min"].value = 2000.0  # f_min >= f_max
@@ -83,7 +93,7 @@ def test_invalid_settings_are_a_message_not_an_exception(words, backend):
 
 
 def test_short_clip_and_empty_bands_are_explained():
-    ex = mel_explorer({"click": torch.randn(600)}, sample_rate=8000, backend="output", n_fft=256, hop_length=80,
+    ex = MelExplorer({"click": torch.randn(600)}, sample_rate=8000, backend="output", n_fft=256, hop_length=80,
                       n_mels=40)
     ex.controls["n_fft"].value = 2048
     assert "too long" in ex.message.value
@@ -94,7 +104,7 @@ def test_short_clip_and_empty_bands_are_explained():
 
 def test_default_recordings_come_from_load_dataset(real_fsdd_root, monkeypatch):
     monkeypatch.setenv("APAC_LAB_DATA", str(real_fsdd_root.parent))
-    ex = mel_explorer(backend="output")
+    ex = MelExplorer(backend="output")
     assert len(ex.recordings) == 10 and all(".wav" in name for name in ex.recordings)
     assert ex.credit == FSDD_CREDIT
     assert (ex.controls["n_fft"].value, ex.controls["hop_length"].value) == (1024, 256)  # APAC at 8 kHz
@@ -104,31 +114,24 @@ def test_falls_back_to_synthetic_words(tmp_path, monkeypatch):
     monkeypatch.setenv("APAC_LAB_DATA", str(tmp_path))
     monkeypatch.setenv("APAC_LAB_CACHE", str(tmp_path / "cache"))
     with pytest.warns(SyntheticFallbackWarning):
-        ex = mel_explorer(backend="output", n_recordings=3)
+        ex = MelExplorer(backend="output", n_recordings=3)
     assert len(ex.recordings) == 3 and all("synthetic" in name for name in ex.recordings) and ex.credit is None
 
 
 def test_real_dataset_and_tensor_inputs(real_fsdd_root):
     ds = load_fsdd(real_fsdd_root, split="test")
-    ex = mel_explorer(ds, backend="output", n_recordings=2)
+    ex = MelExplorer(ds, backend="output", n_recordings=2)
     assert len(ex.recordings) == 2 and ex.credit == FSDD_CREDIT
-    ex = mel_explorer([torch.randn(8000), torch.randn(8000)], sample_rate=8000, backend="output")
+    ex = MelExplorer([torch.randn(8000), torch.randn(8000)], sample_rate=8000, backend="output")
     assert list(ex.recordings) == ["recording 0", "recording 1"]
 
 
 def test_bad_recordings():
     with pytest.raises(ValueError, match="sample_rate"):
-        mel_explorer({"a": torch.randn(800)})
+        MelExplorer({"a": torch.randn(800)})
     with pytest.raises(TypeError, match="ClipDataset"):
-        mel_explorer(42, sample_rate=8000)
+        MelExplorer(42, sample_rate=8000)
     with pytest.raises(ValueError, match="1D"):
-        mel_explorer({"a": torch.randn(2, 800)}, sample_rate=8000)
+        MelExplorer({"a": torch.randn(2, 800)}, sample_rate=8000)
     with pytest.raises(ValueError, match="empty"):
-        mel_explorer({}, sample_rate=8000)
-
-
-def test_wav_bytes_round_trip():
-    x = torch.sin(torch.arange(800) * 0.1) * 3.0
-    y, sr = sf.read(io.BytesIO(wav_bytes(x, 8000)))
-    assert sr == 8000 and len(y) == 800 and abs(np.abs(y).max() - 0.9) < 1e-3
-    assert wav_bytes(torch.zeros(10), 8000)[:4] == b"RIFF"
+        MelExplorer({}, sample_rate=8000)

@@ -1,7 +1,7 @@
 """Data: audio reading and bounded resampling, FSDD, Speech Commands v2, ESC-50, a synthetic word set, downloads, and
 the one resolution rule (:func:`load_dataset`) every notebook uses."""
 
-from apac_lab.data.audio import AudioError, check_waveform, fix_length, load_audio, to_mono
+from apac_lab.data.audio import AudioError, check_waveform, decode_wav_bytes, fix_length, load_audio, to_mono, wav_bytes
 from apac_lab.data.base import (
     Clip, ClipDataset, DatasetNotFoundError, SplitError, rate_and_length, speaker_list, wav_files,
 )
@@ -25,7 +25,7 @@ from apac_lab.data.synthetic import load_synthetic, synthesize_word
 from apac_lab.data.segments import SegmentDataset, peak_normalize, segment_samples, segment_starts
 
 __all__ = [
-    "AudioError", "check_waveform", "fix_length", "load_audio", "to_mono",
+    "AudioError", "check_waveform", "fix_length", "load_audio", "to_mono", "decode_wav_bytes", "wav_bytes",
     "Clip", "ClipDataset", "DatasetNotFoundError", "SplitError", "rate_and_length", "speaker_list", "wav_files",
     "MAX_SAMPLE_RATE", "MIN_SAMPLE_RATE", "ResamplePlan", "check_sample_rate", "resample_plan", "resample_waveform",
     "DOWNLOADS", "ArchiveSpec", "DownloadError", "UnsafeArchiveError", "archive_url", "download_dataset",

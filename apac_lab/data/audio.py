@@ -13,6 +13,7 @@ Notebook: 01_spectrogram_and_mfcc.
 
 from __future__ import annotations
 
+import io
 import numbers
 from pathlib import Path
 
@@ -177,3 +178,57 @@ def load_audio(
     if num_samples is not None:
         waveform = fix_length(waveform, num_samples, pad_mode=pad_mode)
     return waveform.contiguous().to(torch.float32)
+
+
+# ----------------------------------------------------------------------------- audio as file bytes
+# WAV bytes in memory, for the widgets: a clip to play (ipywidgets.Audio), an upload to read
+# (ipywidgets.FileUpload). Nothing touches the disk.
+
+__all__ += ["wav_bytes", "decode_wav_bytes"]
+
+
+def wav_bytes(waveform: torch.Tensor, sample_rate: int) -> bytes:
+    """A clip as 16-bit WAV file bytes, peak-normalised to 0.9 (for ``ipywidgets.Audio``).
+
+    Args:
+        waveform (Tensor | array): ``(samples,)``.
+        sample_rate (int): Hz.
+
+    >>> wav_bytes(torch.zeros(80), 8000)[:4]
+    b'RIFF'
+    """
+    x = torch.as_tensor(waveform).detach().cpu().double().numpy()
+    peak = float(np.abs(x).max()) if x.size else 0.0
+    buf = io.BytesIO()
+    sf.write(buf, (0.9 * x / peak if peak > 0 else x).astype(np.float32), int(sample_rate), format="WAV",
+             subtype="PCM_16")
+    return buf.getvalue()
+
+
+def decode_wav_bytes(data: bytes, *, sample_rate: int, num_samples: int | None = None) -> torch.Tensor:
+    """Audio file bytes (WAV, FLAC, OGG) to a float32 mono waveform at ``sample_rate``,
+    centred and padded or cropped to ``num_samples`` when given (as :func:`load_audio` reads a file).
+
+    Raises:
+        AudioError: the bytes are not audio soundfile can read, or hold no samples.
+
+    >>> buf = io.BytesIO(); sf.write(buf, np.zeros((400, 2), "float32"), 8000, format="WAV")
+    >>> decode_wav_bytes(buf.getvalue(), sample_rate=16000, num_samples=1000).shape
+    torch.Size([1000])
+    """
+    if not data:
+        raise AudioError("the upload is empty (0 bytes): choose a WAV file")
+    try:
+        audio, rate = sf.read(io.BytesIO(bytes(data)), dtype="float32", always_2d=True)
+    except Exception as exc:  # soundfile's own error types
+        raise AudioError(f"cannot read the upload as audio ({exc}); upload a WAV, FLAC or OGG file") from None
+    wave = check_waveform(to_mono(torch.from_numpy(np.ascontiguousarray(audio.T))), "the upload")
+    try:
+        rate = check_sample_rate(rate, "the upload's sample rate")
+    except ValueError as exc:
+        raise AudioError(str(exc)) from None
+    if rate != sample_rate:
+        wave = resample_waveform(wave, rate, int(sample_rate))
+    if num_samples is not None:
+        wave = fix_length(wave, num_samples, pad_mode="center")
+    return wave.contiguous()

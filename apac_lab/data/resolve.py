@@ -27,19 +27,12 @@ from apac_lab.data.esc50 import ESC50_SAMPLE_RATE, esc50_synthetic, load_esc50
 from apac_lab.data.fsdd import FSDD_CLASSES, FSDD_SAMPLE_RATE, load_fsdd
 from apac_lab.data.speechcommands import SPEECHCOMMANDS_SAMPLE_RATE, load_speechcommands, speechcommands_synthetic
 from apac_lab.data.synthetic import load_synthetic
+from apac_lab.utils import is_offline
 
 __all__ = ["DATASETS", "SyntheticFallbackWarning", "data_home", "is_offline", "load_dataset", "dataset_root"]
 
-_TRUE = {"1", "true", "yes", "on"}
-
-
 class SyntheticFallbackWarning(UserWarning):
     """Real data was not available, so the synthetic set is used instead."""
-
-
-def is_offline() -> bool:
-    """True when ``APAC_LAB_OFFLINE`` forbids downloads."""
-    return os.environ.get("APAC_LAB_OFFLINE", "0").strip().lower() in _TRUE
 
 
 def data_home() -> Path:

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from apac_lab.frontends.buffers import dilate
+from apac_lab.frontends.db import power_to_db
 from apac_lab.frontends.gammatone import Gammatonegram
 
 __all__ = ["power_to_unit", "EchoicFrontend"]
@@ -22,6 +23,8 @@ __all__ = ["power_to_unit", "EchoicFrontend"]
 def power_to_unit(power: torch.Tensor, *, ref: torch.Tensor | float | None = None, top_db: float = 80.0,
                   dims: tuple[int, ...] = (-2, -1)) -> torch.Tensor:
     """Power to ``clamp(1 + 10 log10(power / ref) / top_db, 0, 1)``.
+
+    The dB are :func:`apac_lab.frontends.power_to_db`'s; this only rescales them to [0, 1].
 
     Args:
         power (Tensor): non-negative powers.
@@ -37,8 +40,9 @@ def power_to_unit(power: torch.Tensor, *, ref: torch.Tensor | float | None = Non
         raise ValueError(f"top_db must be > 0 dB, got {top_db}")
     if ref is None:
         ref = power.amax(dim=dims, keepdim=True)
+    # a silent clip (ref 0) stays silent: its reference is clamped well above the power floor
     ref = torch.as_tensor(ref, dtype=power.dtype, device=power.device).clamp_min(1e-20)
-    db = 10 * torch.log10(torch.maximum(power, ref * 10 ** (-top_db / 10)) / ref)
+    db = power_to_db(power, ref=ref, amin=1e-30, top_db=None)
     return (1 + db / top_db).clamp(0, 1)
 
 

@@ -13,7 +13,9 @@ import torch
 import torchaudio
 from torch import nn
 
-__all__ = ["apac_defaults", "safe_log", "MelSpectrogram", "LogMel", "MFCC"]
+from apac_lab.frontends.db import power_to_db
+
+__all__ = ["apac_defaults", "frontend_settings", "safe_log", "MelSpectrogram", "LogMel", "MFCC"]
 
 _REF_RATE = 16000
 
@@ -52,13 +54,46 @@ def safe_log(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
     return torch.log(torch.clamp(x, min=eps))
 
 
-def _check(sample_rate: int, n_fft: int, hop_length: int, n_mels: int, f_min: float, f_max: float | None) -> None:
-    if sample_rate <= 0:
-        raise ValueError(f"sample_rate must be > 0 Hz, got {sample_rate}")
+def frontend_settings(
+    sample_rate: int,
+    n_fft: int | None = None,
+    hop_length: int | None = None,
+    n_mels: int = 128,
+    f_min: float = 0.0,
+    f_max: float | None = None,
+) -> tuple[int, int, float]:
+    """The one place front-end defaults are filled: ``n_fft`` and ``hop_length`` (None:
+    :func:`apac_defaults` at this rate) and ``f_max`` (None: Nyquist), then every setting checked.
+
+    Every front-end (torchaudio, nnAudio, the MFCC from scratch, APAC's five modes, the
+    mel explorer) calls it and keeps what it returns. Only None means "the default": 0 is
+    rejected, not silently replaced.
+
+    Returns:
+        tuple: ``(n_fft, hop_length, f_max)`` as ``(int, int, float)``.
+
+    Raises:
+        ValueError: one line naming the impossible setting.
+
+    >>> frontend_settings(8000)
+    (1024, 256, 4000.0)
+    >>> frontend_settings(8000, n_fft=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_fft must be >= 2 samples, got 0; pass None for the APAC default at 8000 Hz (1024)
+    """
+    d = apac_defaults(sample_rate)
+    for name, value in (("n_fft", n_fft), ("hop_length", hop_length)):
+        if value is not None and (isinstance(value, bool) or int(value) != value):
+            raise ValueError(f"{name} must be a whole number of samples or None, got {value!r}")
+    n_fft = d["n_fft"] if n_fft is None else int(n_fft)
+    hop_length = d["hop_length"] if hop_length is None else int(hop_length)
     if n_fft < 2:
-        raise ValueError(f"n_fft must be >= 2 samples, got {n_fft}")
-    if not 0 < hop_length:
-        raise ValueError(f"hop_length must be > 0 samples, got {hop_length}")
+        raise ValueError(f"n_fft must be >= 2 samples, got {n_fft}; pass None for the APAC default at "
+                         f"{sample_rate} Hz ({d['n_fft']})")
+    if hop_length < 1:
+        raise ValueError(f"hop_length must be >= 1 sample, got {hop_length}; pass None for the APAC default at "
+                         f"{sample_rate} Hz ({d['hop_length']})")
     if n_mels < 1:
         raise ValueError(f"n_mels must be >= 1, got {n_mels}")
     top = sample_rate / 2 if f_max is None else f_max
@@ -66,23 +101,7 @@ def _check(sample_rate: int, n_fft: int, hop_length: int, n_mels: int, f_min: fl
         raise ValueError(
             f"need 0 <= f_min < f_max <= sample_rate/2 = {sample_rate / 2:g} Hz, got f_min={f_min:g}, f_max={top:g}"
         )
-
-
-def resolve_settings(
-    sample_rate: int, n_fft: int | None, hop_length: int | None, n_mels: int, f_min: float, f_max: float | None
-) -> tuple[int, int, float]:
-    """Fill ``n_fft``, ``hop_length`` (APAC defaults at this rate) and ``f_max`` (Nyquist), then check all.
-
-    Returns ``(n_fft, hop_length, f_max)``; raises ValueError on impossible settings.
-
-    >>> resolve_settings(8000, None, None, 40, 0.0, None)
-    (1024, 256, 4000.0)
-    """
-    d = apac_defaults(sample_rate)
-    n_fft = d["n_fft"] if n_fft is None else n_fft
-    hop_length = d["hop_length"] if hop_length is None else hop_length
-    _check(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
-    return n_fft, hop_length, float(sample_rate / 2 if f_max is None else f_max)
+    return n_fft, hop_length, float(top)
 
 
 def _check_length(waveform: torch.Tensor, n_fft: int) -> None:
@@ -124,9 +143,9 @@ class MelSpectrogram(nn.Module):
         f_max: float | None = None,
     ) -> None:
         super().__init__()
-        n_fft, hop_length, _ = resolve_settings(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
+        n_fft, hop_length, f_max = frontend_settings(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
         self.sample_rate, self.n_fft, self.hop_length, self.n_mels = sample_rate, n_fft, hop_length, n_mels
-        self.f_min, self.f_max = f_min, (sample_rate / 2 if f_max is None else f_max)
+        self.f_min, self.f_max = f_min, f_max
         self.mel = torchaudio.transforms.MelSpectrogram(
             sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
             f_min=f_min, f_max=self.f_max, power=2.0, center=True, mel_scale="htk",
@@ -183,22 +202,21 @@ class MFCC(nn.Module):
         f_max: float | None = None,
     ) -> None:
         super().__init__()
-        n_fft, hop_length, _ = resolve_settings(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
+        n_fft, hop_length, f_max = frontend_settings(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
         if not 1 <= n_mfcc <= n_mels:
             raise ValueError(f"n_mfcc must be in 1..n_mels={n_mels}, got {n_mfcc}")
         self.sample_rate, self.n_mfcc, self.n_fft, self.hop_length, self.n_mels = sample_rate, n_mfcc, n_fft, hop_length, n_mels
         self.mfcc = torchaudio.transforms.MFCC(
             sample_rate=sample_rate, n_mfcc=n_mfcc, norm="ortho", log_mels=False,
             melkwargs={"n_fft": n_fft, "hop_length": hop_length, "n_mels": n_mels, "f_min": f_min,
-                       "f_max": sample_rate / 2 if f_max is None else f_max, "center": True, "mel_scale": "htk"},
+                       "f_max": f_max, "center": True, "mel_scale": "htk"},
         )
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         _check_length(waveform, self.n_fft)
         mel = self.mfcc.MelSpectrogram(waveform)  # (..., n_mels, frames)
         # torchaudio floors a 2D/3D input at ONE (max - top_db) over the whole batch, so a loud
-        # clip would change a quiet clip's MFCC; a 4D (clips, 1, mels, frames) view gives each
-        # clip its own floor, exactly what torchaudio.transforms.MFCC does on a single clip.
-        lead = mel.shape[:-2]
-        db = self.mfcc.amplitude_to_DB(mel.reshape(-1, 1, *mel.shape[-2:])).reshape(mel.shape)
-        return torch.matmul(db.transpose(-1, -2), self.mfcc.dct_mat).transpose(-1, -2).reshape(*lead, self.n_mfcc, -1)
+        # clip would change a quiet clip's MFCC; power_to_db floors each clip on its own, exactly
+        # what torchaudio.transforms.MFCC does on a single clip.
+        db = power_to_db(mel, amin=1e-10, top_db=80.0)  # torchaudio's MFCC: amin 1e-10, top_db 80
+        return torch.matmul(db.transpose(-1, -2), self.mfcc.dct_mat).transpose(-1, -2)

@@ -25,6 +25,9 @@ import math
 
 import torch
 
+from apac_lab.frontends.db import power_to_db
+from apac_lab.frontends.scratch import hz_to_mel, mel_per_octave
+
 __all__ = ["modulation_axes", "modulation_spectrum", "gabor_modulation_position", "bands_per_octave"]
 
 
@@ -84,8 +87,7 @@ def modulation_spectrum(
     X = torch.fft.fft(torch.fft.rfft(x, dim=-2), dim=-1)
     power = torch.fft.fftshift(X.abs() ** 2, dim=-1)
     if db:
-        peak = power.amax(dim=(-2, -1), keepdim=True).clamp_min(1e-30)
-        power = 10 * torch.log10(torch.maximum(power / peak, power.new_tensor(1e-8)))
+        power = power_to_db(power, ref=None, amin=1e-30, top_db=80.0)
     return power.float(), spectral, temporal
 
 
@@ -103,10 +105,8 @@ def bands_per_octave(at_hz: float, *, sample_rate: int, n_mels: int, f_min: floa
         raise ValueError(f"need 0 <= f_min < f_max, got {f_min}, {f_max}")
     if not f_min < at_hz <= f_max:
         raise ValueError(f"at_hz must be in ({f_min}, {f_max}] Hz, got {at_hz}")
-    mel = lambda f: 2595.0 * math.log10(1.0 + f / 700.0)  # noqa: E731
-    band_spacing = (mel(f_max) - mel(f_min)) / (n_mels + 1)  # mel per band
-    dmel_doct = 2595.0 / math.log(10.0) / (700.0 + at_hz) * at_hz * math.log(2.0)  # mel per octave
-    return dmel_doct / band_spacing
+    band_spacing = (hz_to_mel(float(f_max)) - hz_to_mel(float(f_min))) / (n_mels + 1)  # mel per band
+    return mel_per_octave(at_hz) / band_spacing
 
 
 def gabor_modulation_position(

@@ -32,7 +32,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from apac_lab.frontends.fixed import _check_length, resolve_settings, safe_log
+from apac_lab.frontends.fixed import _check_length, frontend_settings, safe_log
 
 __all__ = ["nnaudio_features", "NNAudioSpectrogram", "NNAudioMel", "NNAudioLogMel", "NNAudioMFCC"]
 
@@ -72,9 +72,9 @@ class _NNAudioBase(nn.Module):
         trainable_stft: bool,
     ) -> None:
         super().__init__()
-        n_fft, hop_length, _ = resolve_settings(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
+        n_fft, hop_length, f_max = frontend_settings(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
         self.sample_rate, self.n_fft, self.hop_length, self.n_mels = sample_rate, n_fft, hop_length, n_mels
-        self.f_min, self.f_max = float(f_min), float(sample_rate / 2 if f_max is None else f_max)
+        self.f_min, self.f_max = float(f_min), f_max
         self.trainable_stft = bool(trainable_stft)
 
     def _mel_kwargs(self, trainable_mel: bool) -> dict:

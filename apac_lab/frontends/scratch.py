@@ -25,16 +25,23 @@ import math
 import torch
 import torch.nn.functional as F
 
-from apac_lab.frontends.fixed import apac_defaults, safe_log
+from apac_lab.frontends.db import power_to_db
+from apac_lab.frontends.fixed import frontend_settings, safe_log
 
 __all__ = [
-    "hz_to_mel", "mel_to_hz", "fft_frequencies", "frame_times", "num_frames",
+    "HTK_MEL_SCALE", "HTK_MEL_BREAK_HZ", "hz_to_mel", "mel_to_hz", "mel_per_octave",
+    "fft_frequencies", "frame_times", "num_frames",
     "frame_signal", "power_spectrum", "mel_band_edges", "mel_filterbank",
     "log_compress", "dct_matrix", "dct", "mfcc_from_scratch",
 ]
 
 
 # ----------------------------------------------------------------------------- scales and axes
+#: The HTK mel scale's constants: ``mel = HTK_MEL_SCALE * log10(1 + f / HTK_MEL_BREAK_HZ)``.
+HTK_MEL_SCALE = 2595.0
+HTK_MEL_BREAK_HZ = 700.0
+
+
 def hz_to_mel(f):
     """HTK mel scale: ``2595 * log10(1 + f / 700)``. Floats or tensors.
 
@@ -44,8 +51,8 @@ def hz_to_mel(f):
     999.99
     """
     if isinstance(f, torch.Tensor):
-        return 2595.0 * torch.log10(1.0 + f / 700.0)
-    return 2595.0 * math.log10(1.0 + f / 700.0)
+        return HTK_MEL_SCALE * torch.log10(1.0 + f / HTK_MEL_BREAK_HZ)
+    return HTK_MEL_SCALE * math.log10(1.0 + f / HTK_MEL_BREAK_HZ)
 
 
 def mel_to_hz(m):
@@ -54,9 +61,18 @@ def mel_to_hz(m):
     >>> round(mel_to_hz(hz_to_mel(440.0)), 6)
     440.0
     """
-    if isinstance(m, torch.Tensor):
-        return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
-    return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+    return HTK_MEL_BREAK_HZ * (10.0 ** (m / HTK_MEL_SCALE) - 1.0)
+
+
+def mel_per_octave(f: float) -> float:
+    """Slope of the HTK mel scale per octave at ``f`` Hz: ``d mel / d log2(f)``.
+
+    ``d mel / d f = 2595 / (ln(10) (700 + f))``, times ``f ln(2)`` Hz per octave.
+
+    >>> round(mel_per_octave(1000.0), 1)
+    459.5
+    """
+    return HTK_MEL_SCALE / math.log(10.0) / (HTK_MEL_BREAK_HZ + f) * f * math.log(2.0)
 
 
 def fft_frequencies(n_fft: int, sample_rate: int) -> torch.Tensor:
@@ -232,7 +248,8 @@ def log_compress(
     """Step 4: compress the energies' huge dynamic range with a logarithm.
 
     - ``kind="db"`` (the MFCC default here and in torchaudio): ``10 * log10(max(x, amin))``,
-      then, if ``top_db`` is set, floor every value at (the spectrogram's maximum − top_db).
+      then, if ``top_db`` is set, floor every value at (the spectrogram's maximum − top_db):
+      :func:`apac_lab.frontends.power_to_db`, the kit's one dB conversion.
       The maximum is taken PER SPECTROGRAM (over the last two dimensions), like
       ``torchaudio.transforms.AmplitudeToDB("power", top_db)`` on one clip. On a 2D or 3D
       batch torchaudio takes one maximum over the whole batch instead, so a loud clip
@@ -260,13 +277,7 @@ def log_compress(
         return safe_log(mel, eps)
     if kind != "db":
         raise ValueError(f"kind must be 'db' (decibels) or 'ln' (natural log), got {kind!r}")
-    db = 10.0 * torch.log10(torch.clamp(mel, min=amin))
-    if top_db is not None:
-        if top_db < 0:
-            raise ValueError(f"top_db must be >= 0 dB (or None for no floor), got {top_db}")
-        peak = db.amax(dim=(-2, -1), keepdim=True) if db.dim() >= 2 else db.amax()
-        db = torch.maximum(db, peak - top_db)
-    return db
+    return power_to_db(mel, amin=amin, top_db=top_db)
 
 
 # ----------------------------------------------------------------------------- step 5: DCT
@@ -336,7 +347,8 @@ def mfcc_from_scratch(
     Args:
         waveform (Tensor): ``(..., samples)``.
         sample_rate (int, default 16000): Hz.
-        n_fft (int | None, default None): None scales 2048 @ 16 kHz (:func:`apac_defaults`).
+        n_fft (int | None, default None): None scales 2048 @ 16 kHz
+            (:func:`apac_lab.frontends.frontend_settings`; 0 is an error).
         hop_length (int | None, default None): None scales 512 @ 16 kHz.
         n_mels (int, default 128): mel bands.
         n_mfcc (int, default 64): coefficients kept.
@@ -350,9 +362,7 @@ def mfcc_from_scratch(
     >>> mfcc_from_scratch(torch.randn(8000), sample_rate=8000, n_mfcc=13).shape
     torch.Size([13, 32])
     """
-    d = apac_defaults(sample_rate)
-    n_fft = d["n_fft"] if n_fft is None else n_fft
-    hop_length = d["hop_length"] if hop_length is None else hop_length
+    n_fft, hop_length, f_max = frontend_settings(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
     frames = frame_signal(waveform, n_fft=n_fft, hop_length=hop_length)  # (..., n_frames, n_fft)
     power = power_spectrum(frames)  # (..., n_freqs, n_frames)
     fb = mel_filterbank(sample_rate=sample_rate, n_fft=n_fft, n_mels=n_mels, f_min=f_min, f_max=f_max)

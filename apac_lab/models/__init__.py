@@ -13,29 +13,30 @@ from apac_lab.models.blocks import (
     SqueezeExcitation, make_divisible,
 )
 from apac_lab.models.frontend_modes import (
-    MODES, TRAINABLE, APACFrontEnd, build_frontend, load_frontend_checkpoint, mel_to_mfcc, save_frontend_checkpoint,
+    MODES, TRAINABLE_MEL_STFT, APACFrontEnd, load_frontend_checkpoint, mel_to_mfcc, save_frontend_checkpoint,
 )
 from apac_lab.models.listener import EmbeddingClassifier, Listener
 from apac_lab.models.mst import MST_LAYERS, MSTmodel, mst_frame_centers, mst_num_frames, set_trainable
 from apac_lab.models.mst_analysis import (
-    band_errors, filter_responses, mel_band_centers, predict, probe_errors, probe_signals, sort_filters_by_peak,
+    band_errors, filter_responses, mel_band_centers, model_outputs, probe_errors, probe_signals, sort_filters_by_peak,
 )
 from apac_lab.models.mst_recipes import (
     MSTSettings, clip_scores, format_results, load_segments, run_comparison, train_classifier, train_mst,
 )
-from apac_lab.models.mst_targets import MST_DEFAULTS, LogMelDB, MSTTarget, MSTTargetDataset, RangeNormalizer, power_to_db
+from apac_lab.models.mst_targets import MST_DEFAULTS, LogMelDB, MSTTarget, MSTTargetDataset, RangeNormalizer
 from apac_lab.models.piczak import PICZAK_CONFIGS, PICZAK_LAYERS, PiczakCNN, build_piczak, finetune_from
 from apac_lab.models.pretrain import pretrain_fsdd_frontend
 from apac_lab.models.registry import TinyCNN, build_model, count_parameters, list_models, register_model
-from apac_lab.models.strf_classifier import LAYERS, FreeSTRF, STRFClassifier
+from apac_lab.models.strf_classifier import STRF_LAYER_KINDS, FreeSTRF, STRFClassifier
 from apac_lab.models.voting import VOTING_METHODS, clip_accuracy, vote_majority, vote_probability
+from apac_lab.utils import renamed
 
 __all__ = [
     # APAC and its blocks
     "APAC", "APAC_STAGES", "CBAM", "ChannelAttention", "ConvNormAct", "DepthwiseSeparableConv", "InvertedResidual",
     "SpatialAttention", "SqueezeExcitation", "make_divisible",
     # front-end modes
-    "MODES", "TRAINABLE", "APACFrontEnd", "build_frontend", "load_frontend_checkpoint", "mel_to_mfcc",
+    "MODES", "TRAINABLE_MEL_STFT", "APACFrontEnd", "load_frontend_checkpoint", "mel_to_mfcc",
     "save_frontend_checkpoint", "pretrain_fsdd_frontend",
     # baselines
     "IMAGENET_URLS", "MobileNetV2", "ResNet50", "SpectrogramClassifier", "VGG19", "adapt_imagenet_state_dict",
@@ -46,12 +47,16 @@ __all__ = [
     "EmbeddingClassifier", "Listener",
     # the MSTmodel, its targets, analysis and experiment; Piczak's CNN and voting (notebook 04)
     "MST_LAYERS", "MSTmodel", "mst_frame_centers", "mst_num_frames", "set_trainable",
-    "MST_DEFAULTS", "LogMelDB", "MSTTarget", "MSTTargetDataset", "RangeNormalizer", "power_to_db",
-    "band_errors", "filter_responses", "mel_band_centers", "predict", "probe_errors", "probe_signals",
+    "MST_DEFAULTS", "LogMelDB", "MSTTarget", "MSTTargetDataset", "RangeNormalizer",
+    "band_errors", "filter_responses", "mel_band_centers", "model_outputs", "probe_errors", "probe_signals",
     "sort_filters_by_peak",
     "MSTSettings", "clip_scores", "format_results", "load_segments", "run_comparison", "train_classifier",
     "train_mst",
     "PICZAK_CONFIGS", "PICZAK_LAYERS", "PiczakCNN", "build_piczak", "finetune_from",
     "VOTING_METHODS", "clip_accuracy", "vote_majority", "vote_probability",
 ]
-__all__ += ["LAYERS", "FreeSTRF", "STRFClassifier"]  # notebook 02: STRF classifiers
+__all__ += ["STRF_LAYER_KINDS", "FreeSTRF", "STRFClassifier"]  # notebook 02: STRF classifiers
+
+# Names of the previous release that its notebooks use (04: predict, 05: TRAINABLE).
+__getattr__ = renamed("apac_lab.models", {"predict": ("model_outputs", model_outputs),
+                                          "TRAINABLE": ("TRAINABLE_MEL_STFT", TRAINABLE_MEL_STFT)})

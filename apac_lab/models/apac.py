@@ -179,41 +179,13 @@ class APAC(nn.Module):
                 nn.init.trunc_normal_(m.weight, std=0.02)
                 nn.init.zeros_(m.bias)
 
-    def _run(self, waveform: torch.Tensor, trace: list | None = None) -> torch.Tensor:
-        def rec(name: str, t: torch.Tensor) -> torch.Tensor:
-            if trace is not None:
-                trace.append((name, tuple(t.shape)))
-            return t
-
-        log_mel, mfcc = self.frontend(waveform)
-        rec("front-end: log-mel", log_mel)
-        rec("front-end: MFCC", mfcc)
-        x = self.mel_norm(log_mel).unsqueeze(1)
-        x = torch.cat([rec("main: 3x3 branch", self.branch3(x)), rec("main: 7x7 branch", self.branch7(x))], 1)
-        rec("main: merged (concat)", x)
-        x = rec("main: CBAM", self.cbam_in(x))
-        x = rec("main: depthwise-separable", self.ds(x))
-        for i, blk in enumerate(self.blocks):
-            x = rec(f"main: inverted residual {i + 1}{' + SE' if APAC_STAGES[i][3] else ''}", blk(x))
-        x = rec("main: CBAM", self.cbam_out(x))
-        x = rec("main: 1x1 head", self.head(x))
-        main = rec("main: global average pool", x.mean((2, 3)))
-        aux = rec("aux: MFCC pathway", self.aux(mfcc))
-        fused = rec("fusion: concat", torch.cat([main, aux], 1))
-        return rec("classifier: logits", self.classifier(fused))
-
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        return self._run(waveform)
-
-    @torch.no_grad()
-    def trace_shapes(self, waveform: torch.Tensor) -> list[tuple[str, tuple[int, ...]]]:
-        """The shape after each block, for a diagram: ``[(block name, shape), ...]``.
-
-        Runs in the model's current train/eval mode without gradients.
-
-        >>> APAC(10).eval().trace_shapes(torch.randn(1, 16000))[0]
-        ('front-end: log-mel', (1, 128, 32))
-        """
-        trace: list = []
-        self._run(waveform, trace)
-        return trace
+        # block-by-block output shapes: apac_lab.plots.layer_shapes (forward hooks), notebook 05
+        log_mel, mfcc = self.frontend(waveform)  # (B, n_mels, T), (B, n_mfcc, T)
+        x = self.mel_norm(log_mel).unsqueeze(1)  # (B, 1, n_mels, T)
+        x = torch.cat([self.branch3(x), self.branch7(x)], 1)  # (B, 32, n_mels / 2, T / 2)
+        x = self.ds(self.cbam_in(x))
+        x = self.cbam_out(self.blocks(x))
+        main = self.head(x).mean((2, 3))  # global average pool: (B, 160)
+        fused = torch.cat([main, self.aux(mfcc)], 1)  # (B, 160 + 64)
+        return self.classifier(fused)

@@ -26,13 +26,13 @@ Notebook: 05_apac_training.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from apac_lab.models.blocks import ConvNormAct, InvertedResidual, make_divisible
+from apac_lab.utils import is_offline
 
 __all__ = ["MobileNetV2", "ResNet50", "VGG19", "SpectrogramClassifier", "IMAGENET_URLS",
            "adapt_imagenet_state_dict", "load_imagenet_weights"]
@@ -292,8 +292,7 @@ def load_imagenet_weights(model: nn.Module, source: bool | str | Path, arch: str
     if source is True:
         url = IMAGENET_URLS[arch]
         cached = Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
-        offline = os.environ.get("APAC_LAB_OFFLINE", "0").strip().lower() in {"1", "true", "yes", "on"}
-        if offline and not cached.is_file():
+        if is_offline() and not cached.is_file():
             raise RuntimeError(
                 f"ImageNet weights for {arch} are not cached at {cached} and downloads are off (APAC_LAB_OFFLINE=1): "
                 f"download {url} and pass pretrained='/path/to/file.pth'"

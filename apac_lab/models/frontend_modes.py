@@ -42,14 +42,14 @@ import torch
 import torchaudio
 from torch import nn
 
-from apac_lab.frontends import MelSpectrogram, NNAudioMel, apac_defaults, safe_log
+from apac_lab.frontends import MelSpectrogram, NNAudioMel, frontend_settings, power_to_db, safe_log
 
-__all__ = ["MODES", "TRAINABLE", "APACFrontEnd", "build_frontend", "check_waveform_batch", "mel_to_mfcc",
+__all__ = ["MODES", "TRAINABLE_MEL_STFT", "APACFrontEnd", "check_waveform_batch", "mel_to_mfcc",
            "load_frontend_checkpoint", "save_frontend_checkpoint"]
 
 MODES: tuple[str, ...] = ("std", "mel", "stft", "mel+stft", "mel+stft+fsdd")
-# mode -> (trainable mel, trainable STFT)
-TRAINABLE: dict[str, tuple[bool, bool]] = {
+#: mode -> (is the mel filterbank trainable, are the STFT kernels trainable)
+TRAINABLE_MEL_STFT: dict[str, tuple[bool, bool]] = {
     "std": (False, False), "mel": (True, False), "stft": (False, True),
     "mel+stft": (True, True), "mel+stft+fsdd": (True, True),
 }
@@ -109,10 +109,7 @@ def mel_to_mfcc(mel: torch.Tensor, dct: torch.Tensor, top_db: float | None = 80.
     >>> mel_to_mfcc(torch.rand(2, 40, 5), dct).shape
     torch.Size([2, 13, 5])
     """
-    db = 10.0 * torch.log10(torch.clamp(mel, min=amin))
-    if top_db is not None:
-        floor = db.amax(dim=(-2, -1), keepdim=True) - top_db
-        db = torch.maximum(db, floor)
+    db = power_to_db(mel, amin=amin, top_db=top_db)
     return torch.matmul(db.transpose(-1, -2), dct).transpose(-1, -2)
 
 
@@ -122,7 +119,8 @@ class APACFrontEnd(nn.Module):
     Args:
         mode (str, default "std"): one of :data:`MODES`.
         sample_rate (int, default 16000): Hz.
-        n_fft (int | None, default None): window in samples; None scales 2048 @ 16 kHz.
+        n_fft (int | None, default None): window in samples; None scales 2048 @ 16 kHz
+            (:func:`apac_lab.frontends.frontend_settings`; 0 is an error, not the default).
         hop_length (int | None, default None): hop in samples; None scales 512 @ 16 kHz.
         n_mels (int, default 128): mel bands.
         n_mfcc (int | None, default None): MFCCs; None is ``min(64, n_mels)``; 0 turns the MFCC
@@ -160,20 +158,16 @@ class APACFrontEnd(nn.Module):
     ) -> None:
         super().__init__()
         self.mode = check_mode(mode)
-        d = apac_defaults(sample_rate)
-        n_fft = n_fft or d["n_fft"]
-        hop_length = hop_length or d["hop_length"]
-        f_max = sample_rate / 2 if f_max is None else f_max
+        n_fft, hop_length, f_max = frontend_settings(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
         n_mfcc = min(64, n_mels) if n_mfcc is None else n_mfcc
         if not 0 <= n_mfcc <= n_mels:
             raise ValueError(f"n_mfcc must be in 0..n_mels={n_mels} (0 turns the MFCC pathway off), got {n_mfcc}")
-        # torchaudio's checks (rates, sizes, band edges) with their clear messages:
         fixed = MelSpectrogram(sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
                                f_min=f_min, f_max=f_max)
         self.sample_rate, self.n_fft, self.hop_length = int(sample_rate), int(n_fft), int(hop_length)
         self.n_mels, self.n_mfcc, self.f_min, self.f_max = n_mels, n_mfcc, float(f_min), float(f_max)
         self.eps, self.top_db = eps, top_db
-        self.trainable_mel, self.trainable_stft = TRAINABLE[mode]
+        self.trainable_mel, self.trainable_stft = TRAINABLE_MEL_STFT[mode]
         if mode == "std":
             self.mel = fixed
         else:
@@ -237,15 +231,6 @@ class APACFrontEnd(nn.Module):
     def extra_repr(self) -> str:
         return (f"mode={self.mode!r}, sample_rate={self.sample_rate}, n_fft={self.n_fft}, hop_length={self.hop_length}, "
                 f"n_mels={self.n_mels}, n_mfcc={self.n_mfcc}")
-
-
-def build_frontend(mode: str = "std", **kwargs) -> APACFrontEnd:
-    """``APACFrontEnd(mode, **kwargs)``: the one place a front-end is made.
-
-    >>> build_frontend("std", sample_rate=16000, n_mfcc=0)(torch.randn(1, 16000))[1] is None
-    True
-    """
-    return APACFrontEnd(mode, **kwargs)
 
 
 def save_frontend_checkpoint(frontend: APACFrontEnd, path: str | Path, **meta) -> Path:

@@ -18,24 +18,35 @@ import torch
 from torch import nn
 
 from apac_lab.data.segments import peak_normalize
+from apac_lab.frontends.scratch import mel_band_edges
 
 __all__ = [
-    "predict", "band_errors", "mel_band_centers", "filter_responses", "sort_filters_by_peak",
+    "model_outputs", "band_errors", "mel_band_centers", "filter_responses", "sort_filters_by_peak",
     "probe_signals", "probe_errors",
 ]
 
 
 @torch.no_grad()
-def predict(model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 64) -> torch.Tensor:
-    """Run ``model`` in eval mode over ``inputs`` in batches, on the model's device; CPU output.
+def model_outputs(model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 64) -> torch.Tensor:
+    """The model's outputs for a tensor of inputs: eval mode, in batches, on the model's device; on the CPU.
 
-    The model's train/eval mode is restored afterwards.
+    (For a dataset of ``(input, target)`` pairs and a training config, see
+    :func:`apac_lab.train.predict`, which returns outputs and targets.) The model's
+    train/eval mode is restored afterwards.
 
-    >>> predict(nn.Identity(), torch.ones(3, 2)).shape
+    Args:
+        model (nn.Module): any module.
+        inputs (Tensor): ``(n, ...)``, batched along the first dimension.
+        batch_size (int, default 64): inputs per forward pass.
+
+    Returns:
+        Tensor: ``(n, ...)`` outputs, concatenated.
+
+    >>> model_outputs(nn.Identity(), torch.ones(3, 2)).shape
     torch.Size([3, 2])
     """
     if len(inputs) == 0:
-        raise ValueError("predict: no inputs")
+        raise ValueError("model_outputs: no inputs")
     params = list(model.parameters()) + list(model.buffers())
     device = params[0].device if params else torch.device("cpu")
     was_training = model.training
@@ -69,9 +80,7 @@ def mel_band_centers(n_mels: int = 60, sample_rate: int = 22050, f_min: float = 
     [614, 1768, 3934]
     """
     f_max = sample_rate / 2 if f_max is None else f_max
-    mel = lambda f: 2595.0 * math.log10(1.0 + f / 700.0)  # noqa: E731
-    points = torch.linspace(mel(f_min), mel(f_max), n_mels + 2, dtype=torch.float64)[1:-1]
-    return (700.0 * (10 ** (points / 2595.0) - 1.0)).float()
+    return mel_band_edges(n_mels=n_mels, f_min=f_min, f_max=f_max)[1:-1].float()
 
 
 def filter_responses(weight: torch.Tensor, sample_rate: int, *, n_fft: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -175,8 +184,8 @@ def probe_errors(
         raise ValueError("probe_errors: no signals")
     names = list(signals)
     waves = torch.stack([signals[n] for n in names])
-    pred = predict(model, waves)
-    truth = predict(target, waves)
+    pred = model_outputs(model, waves)
+    truth = model_outputs(target, waves)
     if pred.shape != truth.shape:
         raise ValueError(f"model output {tuple(pred.shape)} and target {tuple(truth.shape)} are not aligned")
     errs = (pred - truth).pow(2).mean(dim=(1, 2))

@@ -22,40 +22,18 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from apac_lab.data.segments import SegmentDataset
+from apac_lab.frontends.db import power_to_db
 from apac_lab.frontends.fixed import MelSpectrogram
 
-__all__ = ["MST_DEFAULTS", "power_to_db", "LogMelDB", "RangeNormalizer", "MSTTarget", "MSTTargetDataset"]
+__all__ = ["MST_DEFAULTS", "LogMelDB", "RangeNormalizer", "MSTTarget", "MSTTargetDataset"]
 
 #: Piczak's and Tax et al.'s settings.
 MST_DEFAULTS = {"sample_rate": 22050, "n_fft": 1024, "hop_length": 512, "n_mels": 60, "frames": 101}
 
 
-def power_to_db(power: torch.Tensor, *, amin: float = 1e-10, top_db: float | None = 80.0) -> torch.Tensor:
-    """``10 log10(max(power, amin))``, floored ``top_db`` below the maximum of EACH spectrogram.
-
-    Args:
-        power (Tensor): ``(..., n_mels, frames)`` power values.
-        amin (float, default 1e-10): smallest power, so silence gives a finite value.
-        top_db (float | None, default 80.0): dynamic range kept per spectrogram (the
-            last two dimensions); None keeps all. (torchaudio's ``AmplitudeToDB`` takes the
-            maximum over a whole batch instead, so one loud clip would change another's target.)
-
-    >>> power_to_db(torch.tensor([[1.0, 1e-12]]))
-    tensor([[  0., -80.]])
-    """
-    if amin <= 0:
-        raise ValueError(f"amin must be > 0, got {amin}")
-    db = 10.0 * torch.log10(power.clamp_min(amin))
-    if top_db is not None:
-        if top_db <= 0:
-            raise ValueError(f"top_db must be > 0 dB or None, got {top_db}")
-        floor = db.amax(dim=(-2, -1), keepdim=True) - top_db
-        db = torch.maximum(db, floor)
-    return db
-
-
 class LogMelDB(nn.Module):
-    """Log-mel spectrogram in dB (fixed): :class:`apac_lab.frontends.MelSpectrogram` then :func:`power_to_db`.
+    """Log-mel spectrogram in dB (fixed): :class:`apac_lab.frontends.MelSpectrogram` then
+    :func:`apac_lab.frontends.power_to_db` (floored ``top_db`` below each segment's maximum).
 
     Args:
         sample_rate (int, default 22050): Hz.

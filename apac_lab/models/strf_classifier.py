@@ -25,9 +25,10 @@ from torch import nn
 from apac_lab.frontends.fftconv import conv2d_same
 from apac_lab.frontends.gabor import GaborSTRF
 
-__all__ = ["FreeSTRF", "STRFClassifier", "LAYERS"]
+__all__ = ["FreeSTRF", "STRFClassifier", "STRF_LAYER_KINDS"]
 
-LAYERS = ("gabor", "conv")
+#: The values of ``STRFClassifier(layer=...)``: a Gabor bank, or free convolution kernels.
+STRF_LAYER_KINDS = ("gabor", "conv")
 
 
 class FreeSTRF(nn.Module):
@@ -102,8 +103,8 @@ class STRFClassifier(nn.Module):
                  kernel_size: tuple[int, int] = (9, 111), trainable: bool = True, channels: tuple[int, int] = (32, 64),
                  pool: tuple[int, int] = (4, 4), dropout: float = 0.2, init: dict | None = None) -> None:
         super().__init__()
-        if layer not in LAYERS:
-            raise ValueError(f"layer must be one of {LAYERS}, got {layer!r}")
+        if layer not in STRF_LAYER_KINDS:
+            raise ValueError(f"layer must be one of {STRF_LAYER_KINDS}, got {layer!r}")
         if n_classes < 2:
             raise ValueError(f"n_classes must be >= 2, got {n_classes}")
         if init is not None and layer != "gabor":

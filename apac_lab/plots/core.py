@@ -14,11 +14,14 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-__all__ = ["COLORSCALE", "DIVERGING", "FSDD_CREDIT", "to_numpy", "heatmap", "style"]
+__all__ = ["COLORSCALE", "DIVERGING", "FSDD_CREDIT", "MARKERS", "to_numpy", "heatmap", "style"]
 
 COLORSCALE = "Viridis"
 DIVERGING = "RdBu"
 FSDD_CREDIT = "Audio: Free Spoken Digit Dataset, CC BY-SA 4.0"
+
+MARKERS = (("circle-open", "#440154"), ("x", "#21918c"), ("diamond", "#5ec962"), ("square-open", "#3b528b"))
+"""(symbol, colour) per group (a run, a set of filters): distinct in shape, and in Viridis colours."""
 
 
 def to_numpy(x) -> np.ndarray:

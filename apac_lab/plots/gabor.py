@@ -1,4 +1,4 @@
-"""Figures of Gabor STRFs: kernels, filter banks, the modulation plane, responses.
+"""Figures of Gabor STRFs: kernels, a grid of kernels, the modulation plane, responses.
 
 Kernels are signed: drawn with the diverging map (``DIVERGING``, centred on 0). Axes are
 in physical units where the frame rate is known: time lag in ms, band offset in mel
@@ -18,15 +18,12 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from apac_lab.plots.core import COLORSCALE, DIVERGING, style, to_numpy
+from apac_lab.plots.core import COLORSCALE, DIVERGING, MARKERS, style, to_numpy
 
 __all__ = [
-    "gabor_kernel_figure", "filter_bank_figure", "modulation_plane_figure", "gabor_response_figure",
-    "kernel_axes", "MARKERS", "compare_runs_figure",
+    "gabor_kernel_figure", "kernel_grid_figure", "modulation_plane_figure", "gabor_response_figure",
+    "kernel_axes", "kernel_trace",
 ]
-
-MARKERS = (("circle-open", "#440154"), ("x", "#21918c"), ("diamond", "#5ec962"), ("square-open", "#3b528b"))
-"""(symbol, colour) per group of filters: distinct in shape, and in Viridis colours."""
 
 
 def kernel_axes(size_f: int, size_t: int, frame_rate: float | None = None) -> tuple[np.ndarray, np.ndarray, str]:
@@ -43,7 +40,16 @@ def kernel_axes(size_f: int, size_t: int, frame_rate: float | None = None) -> tu
     return f, t, "Time lag (frames)"
 
 
-def _kernel_trace(z: np.ndarray, f, t, zmax: float, showscale: bool, colorbar_x: float | None = None) -> go.Heatmap:
+def kernel_trace(z, f, t, zmax: float, showscale: bool, colorbar_x: float | None = None) -> go.Heatmap:
+    """One signed kernel ``(size_f, size_t)`` as a heatmap trace on the diverging map, ``-zmax..zmax``.
+
+    ``f`` and ``t`` are its axes (:func:`kernel_axes`); the building block of every kernel
+    figure here and of the Gabor widgets.
+
+    >>> f, t, _ = kernel_axes(3, 5)
+    >>> kernel_trace(np.ones((3, 5)), f, t, 1.0, False).zmid
+    0.0
+    """
     return go.Heatmap(z=z, x=t, y=f, colorscale=DIVERGING, zmid=0.0, zmin=-zmax, zmax=zmax, showscale=showscale,
                       colorbar=dict(title="weight", x=colorbar_x) if showscale else None)
 
@@ -68,14 +74,14 @@ def gabor_kernel_figure(real, imag, *, frame_rate: float | None = None, title: s
     zmax = float(max(np.abs(re).max(), np.abs(im).max(), 1e-12))
     fig = make_subplots(rows=1, cols=2, subplot_titles=("real part (even)", "imaginary part (odd)"),
                         horizontal_spacing=0.08)
-    fig.add_trace(_kernel_trace(re, f, t, zmax, False), 1, 1)
-    fig.add_trace(_kernel_trace(im, f, t, zmax, True), 1, 2)
+    fig.add_trace(kernel_trace(re, f, t, zmax, False), 1, 1)
+    fig.add_trace(kernel_trace(im, f, t, zmax, True), 1, 2)
     style(fig, title=title, x_title=t_title, y_title="Band offset (mel bands)", height=height)
     fig.update_xaxes(title_text=t_title, row=1, col=2)
     return fig
 
 
-def filter_bank_figure(kernels, *, n_cols: int = 8, max_filters: int = 32, frame_rate: float | None = None,
+def kernel_grid_figure(kernels, *, n_cols: int = 8, max_filters: int = 32, frame_rate: float | None = None,
                        title: str = "Gabor filter bank (real parts)", labels: Sequence[str] | None = None,
                        x_title: str | None = None, y_title: str = "Band") -> go.Figure:
     """A grid of kernels ``(n, size_f, size_t)``, each on its own colour range (blue > 0 > red).
@@ -83,7 +89,7 @@ def filter_bank_figure(kernels, *, n_cols: int = 8, max_filters: int = 32, frame
     ``x_title`` defaults to the time-lag axis; pass other titles for other kernels (images).
 
     >>> import torch
-    >>> filter_bank_figure(torch.randn(5, 3, 7), n_cols=4).layout.height  # two rows
+    >>> kernel_grid_figure(torch.randn(5, 3, 7), n_cols=4).layout.height  # two rows
     450
     """
     k = to_numpy(kernels)
@@ -98,7 +104,7 @@ def filter_bank_figure(kernels, *, n_cols: int = 8, max_filters: int = 32, frame
     f, t, t_title = kernel_axes(k.shape[1], k.shape[2], frame_rate)
     for i in range(n):
         zmax = float(max(np.abs(k[i]).max(), 1e-12))
-        fig.add_trace(_kernel_trace(k[i], f, t, zmax, False), i // n_cols + 1, i % n_cols + 1)
+        fig.add_trace(kernel_trace(k[i], f, t, zmax, False), i // n_cols + 1, i % n_cols + 1)
     style(fig, title=title, x_title=t_title if x_title is None else x_title, y_title=y_title, height=150 + 150 * rows)
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
@@ -177,28 +183,3 @@ def gabor_response_figure(logmel, response, *, frame_rate: float, title: str = "
     fig.update_xaxes(title_text="Time (s)", row=2, col=1)
     fig.update_yaxes(title_text="Mel band", row=2, col=1)
     return fig
-
-
-def compare_runs_figure(histories: Mapping[str, Sequence[Mapping[str, float]]], *, metric: str = "acc",
-                        title: str = "Training and validation accuracy", height: int = 340) -> go.Figure:
-    """Curves of several training runs: ``train_<metric>`` dashed, ``val_<metric>`` solid, one colour per run.
-
-    Args:
-        histories (dict): run name -> the list returned by :func:`apac_lab.train.fit`.
-        metric (str, default "acc"): ``"acc"`` or ``"loss"``.
-
-    >>> fig = compare_runs_figure({"a": [{"epoch": 1, "train_acc": 0.5, "val_acc": 0.4}]})
-    >>> [t.name for t in fig.data]
-    ['a (train)', 'a (val)']
-    """
-    fig = go.Figure()
-    for i, (name, hist) in enumerate(histories.items()):
-        symbol, colour = MARKERS[i % len(MARKERS)]
-        epochs = [h["epoch"] for h in hist]
-        for split, dash in (("train", "dash"), ("val", "solid")):
-            key = f"{split}_{metric}"
-            if all(key in h and h[key] is not None for h in hist):
-                fig.add_trace(go.Scatter(x=epochs, y=[h[key] for h in hist], mode="lines+markers", name=f"{name} ({split})",
-                                         line=dict(color=colour, dash=dash), marker=dict(symbol=symbol, size=8)))
-    y_title = "Accuracy" if metric == "acc" else "Loss"
-    return style(fig, title=title, x_title="Epoch", y_title=y_title, height=height)

@@ -1,5 +1,6 @@
 """Figures for notebook 04: the MSTmodel's prediction against its target, the error per
-band, the first layer's filters, out-of-domain probes, and the classifiers compared.
+band, the first layer's filter responses, out-of-domain probes, and the classifiers compared.
+(Its training curves: :func:`apac_lab.plots.training_curves`.)
 
 Every function returns a styled ``plotly.graph_objects.Figure``.
 
@@ -19,8 +20,8 @@ from apac_lab.models.mst_analysis import filter_responses, mel_band_centers, sor
 from apac_lab.plots.core import COLORSCALE, DIVERGING, style, to_numpy
 
 __all__ = [
-    "prediction_vs_target_figure", "band_error_figure", "filters_figure", "probe_errors_figure",
-    "loss_curves_figure", "results_figure",
+    "prediction_vs_target_figure", "band_error_figure", "filter_responses_figure", "probe_errors_figure",
+    "results_figure",
 ]
 
 
@@ -80,7 +81,7 @@ def band_error_figure(errors: torch.Tensor, *, sample_rate: int = 22050, title: 
                  y_title="Mean squared error (scaled units²)")
 
 
-def filters_figure(
+def filter_responses_figure(
     weight: torch.Tensor, *, sample_rate: int = 22050, n_examples: int = 4, min_db: float = -40.0,
     title: str = "What layer 1 learned: its filters sorted by peak frequency",
 ) -> go.Figure:
@@ -90,7 +91,7 @@ def filters_figure(
     Middle: peak frequency against rank (a mel-like filterbank bends like the mel scale).
     Right: ``n_examples`` kernels spread over the ranks, in time.
 
-    >>> fig = filters_figure(torch.randn(16, 1, 64), sample_rate=8000, n_examples=2)
+    >>> fig = filter_responses_figure(torch.randn(16, 1, 64), sample_rate=8000, n_examples=2)
     >>> len(fig.data)
     4
     """
@@ -137,24 +138,6 @@ def probe_errors_figure(errors: Mapping[str, float], *, reference: float | None 
         fig.add_hline(y=reference, line_dash="dash", line_color="#440154",
                       annotation_text=f"validation MSE {reference:.4f}", annotation_position="top left")
     return style(fig, title=title, x_title="Probe signal", y_title="Mean squared error (scaled units²)")
-
-
-def loss_curves_figure(curves: Mapping[str, Sequence[float]], *, title: str = "Training curves",
-                       y_title: str = "Loss", start: Mapping[str, int] | None = None) -> go.Figure:
-    """One line per named curve (e.g. ``{"train": [...], "validation": [...]}``), against epoch.
-
-    ``start`` shifts a curve to begin after that many epochs (fine-tuning continues a run).
-
-    >>> fig = loss_curves_figure({"train": [1, 0.5], "tuned": [0.4]}, start={"tuned": 2})
-    >>> list(fig.data[1].x)
-    [3]
-    """
-    fig = go.Figure()
-    for name, ys in curves.items():
-        ys = [float(v) for v in ys]
-        first = 1 + (start or {}).get(name, 0)
-        fig.add_trace(go.Scatter(x=list(range(first, first + len(ys))), y=ys, mode="lines+markers", name=name))
-    return style(fig, title=title, x_title="Epoch", y_title=y_title)
 
 
 def results_figure(rows: Sequence[Mapping[str, object]], *, title: str = "The classifiers compared") -> go.Figure:

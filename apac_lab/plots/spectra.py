@@ -17,11 +17,12 @@ import torch
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
+from apac_lab.frontends.db import power_to_db
 from apac_lab.frontends.scratch import fft_frequencies, frame_times, hz_to_mel, log_compress, mel_band_edges
 from apac_lab.plots.core import COLORSCALE, DIVERGING, heatmap, style, to_numpy
 
 __all__ = [
-    "waveform_figure", "framing_figure", "window_figure", "spectrogram_figure", "filterbank_figure",
+    "waveform_figure", "framing_figure", "window_figure", "spectrogram_figure", "mel_filterbank_figure",
     "mel_figure", "mfcc_figure", "dct_basis_figure", "difference_figure", "mel_hz_ticks",
 ]
 
@@ -134,11 +135,14 @@ def window_figure(frame, *, sample_rate: int, credit: str | None = None, height:
     f = to_numpy(fft_frequencies(n, sample_rate))
     spectra = [np.abs(np.fft.rfft(x * win)) ** 2 for win in (np.ones(n), hann)]
     ref = max(s.max() for s in spectra) or 1.0
+    # dB re the louder spectrum's peak, floored 100 dB below it (both spectra on one scale)
+    spectra_db = to_numpy(power_to_db(torch.from_numpy(np.stack(spectra)), ref=ref, amin=1e-30, top_db=100.0,
+                                      dims=None))
     fig = make_subplots(rows=1, cols=2, subplot_titles=("The frame", "Its power spectrum"))
-    for (name, y, s), colour in zip([("rectangular (no window)", x, spectra[0]), ("Hann window", x * hann, spectra[1])],
+    for (name, y, s), colour in zip([("rectangular (no window)", x, spectra_db[0]), ("Hann window", x * hann, spectra_db[1])],
                                     ["#aaaaaa", _LINE]):
         fig.add_trace(go.Scatter(x=t, y=y, mode="lines", line=dict(color=colour), name=name, legendgroup=name), 1, 1)
-        fig.add_trace(go.Scatter(x=f, y=10 * np.log10(np.maximum(s / ref, 1e-10)), mode="lines",
+        fig.add_trace(go.Scatter(x=f, y=s, mode="lines",
                                  line=dict(color=colour), name=name, legendgroup=name, showlegend=False), 1, 2)
     style(fig, title=f"Windowing one frame of {n} samples", x_title="Time in the frame (ms)", y_title="Amplitude",
           height=height, credit=credit)
@@ -174,7 +178,7 @@ def spectrogram_figure(power, *, sample_rate: int, hop_length: int, db: bool = T
     return fig
 
 
-def filterbank_figure(fb, *, sample_rate: int, f_min: float = 0.0, f_max: float | None = None,
+def mel_filterbank_figure(fb, *, sample_rate: int, f_min: float = 0.0, f_max: float | None = None,
                       title: str = "Mel filterbank", height: int = 320) -> go.Figure:
     """The triangular filters ``(n_mels, n_fft // 2 + 1)`` as curves against frequency in Hz.
 
@@ -182,7 +186,7 @@ def filterbank_figure(fb, *, sample_rate: int, f_min: float = 0.0, f_max: float 
     (curves separated by gaps), so a widget can redraw it in place for any ``n_mels``.
 
     >>> from apac_lab.frontends import mel_filterbank
-    >>> len(filterbank_figure(mel_filterbank(sample_rate=8000, n_fft=256, n_mels=10), sample_rate=8000).data)
+    >>> len(mel_filterbank_figure(mel_filterbank(sample_rate=8000, n_fft=256, n_mels=10), sample_rate=8000).data)
     2
     """
     w = _as_2d(fb, "fb")

@@ -1,5 +1,6 @@
-"""Figures of a training run: curves, confusion matrix, results tables in the style of
-the APAC paper, the mel of one word three ways, filterbanks and class probabilities.
+"""Figures of a training run: curves (the kit's one plotter of training histories, for every
+notebook), confusion matrix, results tables in the style of the APAC paper, the mel of one
+word three ways, a mel filterbank before and after training, and class probabilities.
 
 Notebook: 05_apac_training.
 """
@@ -12,32 +13,104 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from apac_lab.plots.core import COLORSCALE, DIVERGING, heatmap, style, to_numpy
+from apac_lab.plots.core import COLORSCALE, DIVERGING, MARKERS, heatmap, style, to_numpy
 
-__all__ = ["training_curves", "confusion_figure", "results_table", "mel_three_ways", "filter_figure",
-           "probability_bars"]
+__all__ = ["SPLIT_DASH", "training_curves", "confusion_figure", "results_table", "mel_three_ways",
+           "mel_filter_change_figure", "probability_bars"]
 
 
-def training_curves(history: Sequence[dict], *, title: str = "Training curves") -> go.Figure:
-    """Loss and accuracy per epoch, training and validation (where recorded).
+#: How every training history of the kit is drawn: the training split solid, validation dashed.
+SPLIT_DASH = {"train": "solid", "val": "dash"}
+_SPLIT_NAME = {"train": "train", "val": "validation"}
+_Y_TITLE = {"loss": "Loss", "acc": "Accuracy (fraction)"}
 
-    >>> fig = training_curves([{"epoch": 1, "train_loss": 2.0, "train_acc": 0.2}])
-    >>> len(fig.data)
-    2
+
+def training_curves(
+    histories: Sequence[Mapping] | Mapping[str, Sequence[Mapping]],
+    *,
+    metrics: Sequence[str] = ("loss", "acc"),
+    splits: Sequence[str] = ("train", "val"),
+    title: str = "Training curves",
+    y_titles: Mapping[str, str] | None = None,
+    start: Mapping[str, int] | None = None,
+    height: int = 340,
+) -> go.Figure:
+    """Training histories, one panel per metric: the kit's one plotter of training curves.
+
+    Convention (every notebook): the training split is a SOLID line, the validation split a
+    DASHED one (:data:`SPLIT_DASH`); each run has its own colour and marker
+    (:data:`~apac_lab.plots.MARKERS`), so runs stay apart in grey-scale print.
+
+    Args:
+        histories (list[dict] | dict[str, list[dict]]): one run's history, as
+            :func:`apac_lab.train.fit` returns it (one dict per epoch with ``epoch``,
+            ``train_loss``, ``val_acc``, ...), or run name -> history.
+        metrics (Sequence[str], default ("loss", "acc")): one panel per metric; the values
+            are the keys ``"<split>_<metric>"`` (epochs without one are gaps).
+        splits (Sequence[str], default ("train", "val")): which splits to draw.
+        title (str, default "Training curves"): figure title.
+        y_titles (Mapping[str, str] | None, default None): axis title per metric (with its
+            unit); defaults "Loss" and "Accuracy (fraction)" (an accuracy axis spans 0-1).
+        start (Mapping[str, int] | None, default None): run name -> epochs done before
+            this history (a fine-tuning run that continues another); shifts its curves.
+        height (int, default 340): pixels.
+
+    >>> fig = training_curves([{"epoch": 1, "train_loss": 2.0, "train_acc": 0.2, "val_acc": 0.1}])
+    >>> [(t.name, t.line.dash) for t in fig.data]
+    [('train', 'solid'), ('train', 'solid'), ('validation', 'dash')]
+    >>> fig = training_curves({"a": [{"train_acc": 0.5, "val_acc": 0.4}]}, metrics=["acc"], start={"a": 2})
+    >>> [(t.name, list(t.x)) for t in fig.data]
+    [('a (train)', [3]), ('a (validation)', [3])]
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"))
-    epochs = [h["epoch"] for h in history]
-    for split, dash in (("train", "solid"), ("val", "dash")):
-        for col, key in ((1, "loss"), (2, "acc")):
-            values = [h.get(f"{split}_{key}") for h in history]
-            if any(v is not None for v in values):
-                fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers", name=f"{split} {key}",
-                                         line=dict(dash=dash, color="#31688e" if key == "loss" else "#35b779")),
-                              row=1, col=col)
-    style(fig, title=title, x_title="Epoch", y_title="Cross-entropy (nats)")
-    fig.update_xaxes(title_text="Epoch", row=1, col=2)
-    fig.update_yaxes(title_text="Accuracy (fraction)", range=[0, 1.02], row=1, col=2)
+    runs = {"": list(histories)} if not isinstance(histories, Mapping) else {k: list(v) for k, v in histories.items()}
+    if not runs or not all(runs.values()):
+        raise ValueError("training_curves needs at least one epoch in each history")
+    unknown = set(splits) - set(SPLIT_DASH)
+    if unknown:
+        raise ValueError(f"splits must be among {sorted(SPLIT_DASH)}, got {sorted(unknown)}")
+    y_titles = {**_Y_TITLE, **dict(y_titles or {})}
+    metrics = list(metrics)
+    fig = make_subplots(rows=1, cols=len(metrics), horizontal_spacing=0.12,
+                        subplot_titles=[y_titles.get(m, m) for m in metrics] if len(metrics) > 1 else None)
+    shown = set()
+    for i, (run, hist) in enumerate(runs.items()):
+        symbol, colour = MARKERS[i % len(MARKERS)]
+        offset = (start or {}).get(run, 0)
+        epochs = [offset + int(h.get("epoch", k + 1)) for k, h in enumerate(hist)]
+        for split in splits:
+            name = _SPLIT_NAME[split] if not run else run if len(splits) == 1 else f"{run} ({_SPLIT_NAME[split]})"
+            for col, metric in enumerate(metrics, start=1):
+                values = [h.get(f"{split}_{metric}") for h in hist]
+                if all(v is None for v in values):
+                    continue
+                fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers", name=name, legendgroup=name,
+                                         showlegend=name not in shown,
+                                         line=dict(color=colour, dash=SPLIT_DASH[split]),
+                                         marker=dict(symbol=symbol, size=7, color=colour)), row=1, col=col)
+                shown.add(name)
+    style(fig, title=title, x_title="Epoch", y_title=y_titles.get(metrics[0], metrics[0]), height=height)
+    for col, metric in enumerate(metrics, start=1):
+        fig.update_xaxes(title_text="Epoch", row=1, col=col)
+        fig.update_yaxes(title_text=y_titles.get(metric, metric), row=1, col=col)
+        if metric == "acc":
+            fig.update_yaxes(range=[0, 1.02], row=1, col=col)
     return fig
+
+
+def _compare_runs_figure(histories, *, metric: str = "acc", title: str = "Training and validation accuracy",
+                         height: int = 340) -> go.Figure:
+    """The previous release's ``compare_runs_figure``: :func:`training_curves` of one metric."""
+    return training_curves(histories, metrics=[metric], title=title, height=height,
+                           y_titles={metric: "Accuracy" if metric == "acc" else "Loss"})
+
+
+def _loss_curves_figure(curves: Mapping[str, Sequence[float]], *, title: str = "Training curves",
+                        y_title: str = "Loss", start: Mapping[str, int] | None = None) -> go.Figure:
+    """The previous release's ``loss_curves_figure`` (named lists of values): :func:`training_curves`."""
+    histories = {name: [{"epoch": k + 1, "train_value": float(v)} for k, v in enumerate(ys)]
+                 for name, ys in curves.items()}
+    return training_curves(histories, metrics=["value"], splits=["train"], title=title, y_titles={"value": y_title},
+                           start=start)
 
 
 def confusion_figure(confusion, classes: Sequence[str], *, normalize: bool = True, title: str = "Confusion matrix",
@@ -136,28 +209,46 @@ def mel_three_ways(mels: Mapping[str, object], *, sample_rate: int, hop_length: 
     return fig
 
 
-def filter_figure(initial, trained, index: int, *, sample_rate: int, title: str | None = None) -> go.Figure:
-    """One mel filter before and after training, over frequency (Hz).
+def mel_filter_change_figure(initial, trained, index: int, *, sample_rate: int, title: str | None = None,
+                             height: int = 620) -> go.Figure:
+    """A mel filterbank before and after training: one filter over frequency (top), and
+    trained minus initial for every filter (bottom), with a line at the filter shown.
+
+    Traces (what :class:`apac_lab.widgets.MelFilterInspector` updates): ``data[0]`` filter
+    ``index`` initial (dashed), ``data[1]`` trained (solid), ``data[2]`` the difference
+    heatmap, ``data[3]`` the line marking filter ``index``.
 
     Args:
         initial, trained (array): ``(n_mels, n_freqs)`` filterbanks (rows are filters).
         index (int): the filter shown.
         sample_rate (int): Hz; the frequency axis runs 0..sample_rate/2.
+        title (str | None, default None): None names the filter.
 
-    >>> fb = np.eye(3, 5); len(filter_figure(fb, fb * 2, 1, sample_rate=8000).data)
-    2
+    >>> fb = np.eye(3, 5); len(mel_filter_change_figure(fb, fb * 2, 1, sample_rate=8000).data)
+    4
     """
-    a, b = to_numpy(initial), to_numpy(trained)
+    a, b = to_numpy(initial).astype(float), to_numpy(trained).astype(float)
     if a.shape != b.shape or a.ndim != 2:
-        raise ValueError(f"initial and trained must be the same (n_mels, n_freqs) shape, got {a.shape} and {b.shape}")
+        raise ValueError(f"initial and trained must both be (n_mels, n_freqs), got {a.shape} and {b.shape}")
     if not 0 <= index < a.shape[0]:
-        raise ValueError(f"index must be in 0..{a.shape[0] - 1}, got {index}")
-    f = np.linspace(0, sample_rate / 2, a.shape[1])
-    fig = go.Figure([
-        go.Scatter(x=f, y=a[index], name="initial (triangular)", line=dict(color="#31688e", dash="dash")),
-        go.Scatter(x=f, y=b[index], name="after training", line=dict(color="#35b779")),
-    ])
-    return style(fig, title=title or f"Mel filter {index}", x_title="Frequency (Hz)", y_title="Weight (linear)")
+        raise ValueError(f"filter index must be in 0..{a.shape[0] - 1}, got {index}")
+    freqs = np.linspace(0, sample_rate / 2, a.shape[1])
+    diff = b - a
+    m = float(np.abs(diff).max()) or 1.0
+    fig = make_subplots(rows=2, cols=1, row_heights=[0.45, 0.55], vertical_spacing=0.14,
+                        subplot_titles=("One filter: initial vs trained", "Trained − initial, every filter"))
+    fig.add_trace(go.Scatter(x=freqs, y=a[index], name="initial (triangular)",
+                             line=dict(color="#31688e", dash="dash")), row=1, col=1)
+    fig.add_trace(go.Scatter(x=freqs, y=b[index], name="after training", line=dict(color="#35b779")), row=1, col=1)
+    fig.add_trace(go.Heatmap(z=diff, x=freqs, colorscale=DIVERGING, zmid=0, zmin=-m, zmax=m,
+                             colorbar=dict(title="Δ weight", len=0.5, y=0.27)), row=2, col=1)
+    fig.add_trace(go.Scatter(x=[freqs[0], freqs[-1]], y=[index, index], mode="lines", name="shown filter",
+                             line=dict(color="black", width=1)), row=2, col=1)
+    style(fig, title=title or f"Mel filter {index}", x_title="Frequency (Hz)", y_title="Weight (linear)",
+          height=height)
+    fig.update_xaxes(title_text="Frequency (Hz)", row=2, col=1)
+    fig.update_yaxes(title_text="Mel filter (index)", row=2, col=1)
+    return fig
 
 
 def probability_bars(probabilities, classes: Sequence[str], *, title: str = "Class probabilities") -> go.Figure:

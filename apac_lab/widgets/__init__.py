@@ -1,16 +1,34 @@
-"""Interactive widgets (ipywidgets + plotly), kept out of model code."""
+"""Interactive widgets (ipywidgets + plotly), kept out of model code.
 
-from apac_lab.widgets.apac import (
-    FilterbankInspector, UploadPredictor, decode_wav_bytes, filterbank_inspector, predict_wav_bytes, upload_predictor,
-)
-from apac_lab.widgets.core import LiveFigure, widget_backend
-from apac_lab.widgets.echoic import EchoicScope, echoic_scope
-from apac_lab.widgets.gabor import FilterBankBrowser, GaborInspector, filter_bank_browser, gabor_inspector
-from apac_lab.widgets.mel_explorer import MelExplorer, mel_explorer, wav_bytes
+Every widget follows one pattern (:class:`Widget`): a class built from explicit keyword
+arguments; ``.widget`` to place in a layout (the object displays itself too);
+``controls`` by name; ``update(**values)`` to move them and redraw from code, what a
+control's change does in the browser (an upload widget has ``handle(bytes)``). Figures
+update in place through :class:`LiveFigure`. The audio byte helpers (``wav_bytes``,
+``decode_wav_bytes``) live in :mod:`apac_lab.data`.
+"""
 
-__all__ = ["LiveFigure", "widget_backend", "EchoicScope", "echoic_scope", "MelExplorer", "mel_explorer", "wav_bytes"]
-__all__ += ["FilterBankBrowser", "GaborInspector", "filter_bank_browser", "gabor_inspector"]
-__all__ += [
-    "FilterbankInspector", "UploadPredictor", "decode_wav_bytes", "filterbank_inspector", "predict_wav_bytes",
-    "upload_predictor",
+from apac_lab.data import audio as _audio
+from apac_lab.utils import renamed
+from apac_lab.widgets.apac import MelFilterInspector, UploadPredictor, predict_wav_bytes
+from apac_lab.widgets.core import LiveFigure, Widget, widget_backend
+from apac_lab.widgets.echoic import EchoicScope
+from apac_lab.widgets.gabor import GaborBankBrowser, GaborInspector
+from apac_lab.widgets.mel import MelExplorer
+
+__all__ = [
+    "LiveFigure", "Widget", "widget_backend",
+    "MelExplorer",  # notebook 01
+    "GaborBankBrowser", "GaborInspector",  # notebook 02
+    "EchoicScope",  # notebook 03
+    "MelFilterInspector", "UploadPredictor", "predict_wav_bytes",  # notebook 05
 ]
+
+# Names of the previous release that its notebooks use (01, 02, 05).
+__getattr__ = renamed("apac_lab.widgets", {
+    "mel_explorer": ("MelExplorer", MelExplorer),
+    "FilterBankBrowser": ("GaborBankBrowser", GaborBankBrowser),
+    "filterbank_inspector": ("MelFilterInspector", MelFilterInspector),
+    "upload_predictor": ("UploadPredictor", UploadPredictor),
+    "wav_bytes": ("apac_lab.data.wav_bytes", _audio.wav_bytes),
+})

@@ -1,4 +1,5 @@
-"""A figure that updates in place, in JupyterLab 4 and in Colab.
+"""The kit's one widget pattern (:class:`Widget`), and a figure that updates in place, in
+JupyterLab 4 and in Colab (:class:`LiveFigure`).
 
 In JupyterLab (ipywidgets 8, plotly >= 6 with anywidget) :class:`LiveFigure` wraps a
 ``plotly.graph_objects.FigureWidget`` and updates its traces in place. Where that widget
@@ -6,19 +7,21 @@ cannot render (Colab's ipywidgets 7.7.1, or anywidget missing), it falls back to
 ``ipywidgets.Output`` that redraws a static figure on each update: slower, but it
 renders everywhere. Force a path with ``APAC_LAB_WIDGETS=figurewidget|output``.
 
-Widgets stay out of model code: they only read tensors the package computes.
+Widgets stay out of model code: they only read tensors the package computes, and draw
+the figures of :mod:`apac_lab.plots`.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import ipywidgets as W
 import plotly.graph_objects as go
 
-__all__ = ["LiveFigure", "widget_backend"]
+__all__ = ["LiveFigure", "Widget", "widget_backend"]
 
 
 def widget_backend() -> str:
@@ -85,3 +88,88 @@ class LiveFigure:
         else:
             fn(self.figure)
             self._draw()
+
+
+class Widget:
+    """The one pattern every widget of the kit follows.
+
+    * A class: ``__init__`` takes explicit keyword arguments, checks them (one-line errors)
+      and builds everything.
+    * ``widget``: the ipywidget to place in a layout; the object itself displays it
+      (``_ipython_display_``), so a cell can end with the object.
+    * ``controls``: its sliders and pickers by name.
+    * ``update(**values)``: moves the named controls to ``values`` and redraws once. It is
+      what a control's change does in the browser, and what code and tests call without
+      one. A widget fed by uploads has ``handle(data)`` instead.
+
+    Subclasses set ``widget`` and ``controls``, implement ``_draw()`` (read the controls,
+    redraw the :class:`LiveFigure` in place), and call ``_watch()`` at the end of ``__init__``.
+
+    >>> class Counter(Widget):
+    ...     def __init__(self):
+    ...         self.controls = {"n": W.IntSlider(value=0, min=0, max=9)}
+    ...         self.widget, self.drawn = W.VBox(list(self.controls.values())), []
+    ...         self._watch()
+    ...     def _draw(self):
+    ...         self.drawn.append(self.controls["n"].value)
+    >>> c = Counter(); c.update(n=3); c.controls["n"].value = 5; c.drawn
+    [0, 3, 5]
+    >>> c.update(n=12)
+    Traceback (most recent call last):
+    ...
+    ValueError: Counter.update: n must be in 0..9, got 12
+    """
+
+    widget: W.Widget
+    controls: dict[str, W.ValueWidget]
+
+    def _draw(self) -> None:
+        """Redraw from the current control values (nothing to redraw by default)."""
+
+    def _watch(self, *, draw: bool = True) -> None:
+        """Redraw on every control change; draw once now unless the figures already show the controls."""
+        self._holding = False
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        if draw:
+            self._draw()
+
+    def _on_change(self, _change: dict) -> None:
+        if not getattr(self, "_holding", False):
+            self._draw()
+
+    @contextmanager
+    def _hold(self) -> Iterator[None]:
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+
+    def _check(self, name: str, value: Any) -> None:
+        control = self.controls[name]
+        options = getattr(control, "options", None)
+        if options is not None:
+            if value not in tuple(options):
+                raise ValueError(f"{type(self).__name__}.update: {name} must be one of {list(options)}, got {value!r}")
+            return
+        lo, hi = getattr(control, "min", None), getattr(control, "max", None)
+        if lo is not None and hi is not None and not lo <= value <= hi:
+            raise ValueError(f"{type(self).__name__}.update: {name} must be in {lo:g}..{hi:g}, got {value}")
+
+    def update(self, **values: Any) -> None:
+        """Move the named controls to ``values`` (any of ``controls``) and redraw once."""
+        unknown = sorted(set(values) - set(self.controls))
+        if unknown:
+            raise ValueError(f"{type(self).__name__}.update: unknown control(s) {unknown}; use {sorted(self.controls)}")
+        for name, value in values.items():
+            self._check(name, value)
+        with self._hold():
+            for name, value in values.items():
+                self.controls[name].value = value
+        self._draw()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)

@@ -16,18 +16,15 @@ import torch
 from plotly.subplots import make_subplots
 import plotly.graph_objects as go
 
+from apac_lab.frontends.db import power_to_db
 from apac_lab.frontends.streaming import EchoicStream, stream_snapshots
 from apac_lab.plots.core import COLORSCALE, style
-from apac_lab.widgets.core import LiveFigure
+from apac_lab.widgets.core import LiveFigure, Widget
 
-__all__ = ["EchoicScope", "echoic_scope"]
-
-
-def _db(power: np.ndarray, ref: float, top_db: float) -> np.ndarray:
-    return np.maximum(10 * np.log10(np.maximum(power, 1e-30) / ref), -top_db)
+__all__ = ["EchoicScope"]
 
 
-class EchoicScope:
+class EchoicScope(Widget):
     """Play-and-scrub view of a stream's ring and dilated buffers.
 
     Args:
@@ -40,10 +37,12 @@ class EchoicScope:
         credit (str | None, default None): a credit line (e.g. ``FSDD_CREDIT``).
         backend (str | None, default None): :class:`LiveFigure`'s backend.
 
-    ``widget`` is the layout to display; ``show(i)`` draws snapshot ``i`` (what the slider does).
+    ``widget`` is the layout to display (the object displays it too); ``controls`` holds the
+    ``"snapshot"`` slider (also ``slider``; ``play`` drives it in the browser);
+    ``update(snapshot=i)`` draws snapshot ``i``, what moving the slider does.
 
     >>> scope = EchoicScope(torch.randn(4000), backend="output")
-    >>> scope.slider.value = 5; scope.live.figure.layout.title.text.startswith("Echoic memory at 0.")
+    >>> scope.update(snapshot=5); scope.live.figure.layout.title.text.startswith("Echoic memory at 0.")
     True
     """
 
@@ -51,14 +50,16 @@ class EchoicScope:
                  every: int = 2, top_db: float = 60.0, credit: str | None = None, backend: str | None = None) -> None:
         stream = stream if stream is not None else EchoicStream(sample_rate=sample_rate)
         snaps = stream_snapshots(waveform.detach().float().reshape(-1).cpu(), stream, every=every)
-        ref = float(snaps["ring"].max().clamp_min(1e-30))
-        self.ring_db = _db(snaps["ring"].numpy(), ref, top_db)
-        self.views_db = _db(snaps["views"].numpy(), ref, top_db)
+        # dB re the loudest frame of the whole stream, ring and views on one scale (the views
+        # summarise the ring's frames, so that maximum is the ring's): floored top_db below it
+        history = snaps["ring"].shape[1]
+        both = power_to_db(torch.cat([snaps["ring"], snaps["views"]], 1), ref=None, amin=1e-30, top_db=top_db,
+                           dims=None).numpy()
+        self.ring_db, self.views_db = both[:, :history], both[:, history:]
         self.frames = snaps["frame"].numpy()
         self.hop_s = snaps["hop_s"]
         self.win_s = stream.win / stream.sample_rate
         freqs = stream.gammatone.center_freqs.cpu().numpy()
-        history = self.ring_db.shape[1]
         ring_t = (np.arange(history) - (history - 1)) * self.hop_s
         starts, widths = stream.dilated.starts[::-1], stream.dilated.widths[::-1]
         ms = lambda lag: f"{-lag * self.hop_s * 1000:.0f}" if lag else "0"  # noqa: E731
@@ -80,25 +81,21 @@ class EchoicScope:
         self.slider = W.IntSlider(value=0, min=0, max=n - 1, step=1, description="Snapshot",
                                   continuous_update=True, layout=W.Layout(width="420px"))
         W.jslink((self.play, "value"), (self.slider, "value"))
-        self.slider.observe(lambda change: self.show(change["new"]), names="value")
+        self.controls = {"snapshot": self.slider}
         self.widget = W.VBox([W.HBox([self.play, self.slider]), self.live.widget])
+        self._watch(draw=False)  # the figure shows snapshot 0, the slider's value
 
     def _title(self, i: int) -> str:
         t = self.frames[i] * self.hop_s + self.win_s
         return f"Echoic memory at {t:.2f} s into the recording"
 
-    def show(self, i: int) -> None:
-        """Draw snapshot ``i``: both heatmaps and the title."""
-        i = int(np.clip(i, 0, len(self.frames) - 1))
+    def _draw(self) -> None:
+        """Draw the slider's snapshot: both heatmaps and the title."""
+        i = int(self.slider.value)
 
-        def update(fig):
+        def draw(fig):
             fig.data[0].z = self.ring_db[i].T
             fig.data[1].z = self.views_db[i].T
             fig.layout.title.text = self._title(i)
 
-        self.live.update(update)
-
-
-def echoic_scope(waveform: torch.Tensor, **kwargs) -> W.VBox:
-    """Build an :class:`EchoicScope` and return its widget (arguments as the class)."""
-    return EchoicScope(waveform, **kwargs).widget
+        self.live.update(draw)

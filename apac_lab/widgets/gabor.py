@@ -1,9 +1,9 @@
-"""Gabor widgets: an inspector for one STRF, and a browser for a trained filter bank.
+"""Gabor widgets: an inspector for one STRF, and a browser for a trained Gabor bank.
 
 * :class:`GaborInspector`: sliders for sigma_t, sigma_f, gamma, F and the phase show the
   kernel (real and imaginary parts), its place in the modulation plane over the
   modulation spectrum of a real recording, and its response to that recording.
-* :class:`FilterBankBrowser`: pick a filter of a trained :class:`~apac_lab.frontends.GaborSTRF`
+* :class:`GaborBankBrowser`: pick a filter of a trained :class:`~apac_lab.frontends.GaborSTRF`
   and see its kernel before and after training, and where it moved in the plane.
 
 All figures update in place through :class:`~apac_lab.widgets.LiveFigure`. The maths is
@@ -16,7 +16,6 @@ Notebook: 02_gabor_filter_learning.
 from __future__ import annotations
 
 import math
-from typing import Mapping
 
 import ipywidgets as W
 import numpy as np
@@ -27,13 +26,13 @@ from plotly.subplots import make_subplots
 from apac_lab.frontends.fftconv import conv2d_same
 from apac_lab.frontends.gabor import GaborSTRF, gabor_kernels
 from apac_lab.frontends.modulation import gabor_modulation_position, modulation_spectrum
-from apac_lab.plots.gabor import (
-    _kernel_trace, gabor_kernel_figure, gabor_response_figure, kernel_axes, modulation_plane_figure,
-)
 from apac_lab.plots.core import style, to_numpy
-from apac_lab.widgets.core import LiveFigure
+from apac_lab.plots.gabor import (
+    gabor_kernel_figure, gabor_response_figure, kernel_axes, kernel_trace, modulation_plane_figure,
+)
+from apac_lab.widgets.core import LiveFigure, Widget
 
-__all__ = ["GaborInspector", "FilterBankBrowser", "gabor_inspector", "filter_bank_browser"]
+__all__ = ["GaborInspector", "GaborBankBrowser"]
 
 _SLIDERS = {  # name: (label, min, max, step, default)
     "sigma_t": ("σt (frames)", 0.5, 40.0, 0.5, 6.0),
@@ -53,7 +52,7 @@ def _to_logmel(logmel) -> torch.Tensor:
     return x
 
 
-class GaborInspector:
+class GaborInspector(Widget):
     """Sliders for one Gabor STRF, with its kernel, modulation-plane place and response.
 
     Args:
@@ -64,13 +63,14 @@ class GaborInspector:
         backend (str | None): LiveFigure backend (None picks one).
         **values: initial slider values (``sigma_t``, ``sigma_f``, ``gamma``, ``freq``, ``phase``).
 
-    ``widget`` is the layout to display; ``sliders`` the slider widgets by parameter name.
-    The response is the magnitude of the complex filter output on the log-mel, its mean
+    ``widget`` is the layout to display (the object displays it too); ``controls`` (also
+    ``sliders``) the slider widgets by parameter name; ``update(freq=0.3, ...)`` moves them
+    and redraws every figure, what moving a slider does. The response is the magnitude of the complex filter output on the log-mel, its mean
     removed (a Gaussian blob would otherwise only show the loudness).
 
     >>> insp = GaborInspector(torch.randn(32, 60), frame_rate=100.0, kernel_size=(5, 21), backend="output")
     >>> before = insp.kernel_fig.figure.data[0].z.copy()
-    >>> insp.sliders["freq"].value = 0.3
+    >>> insp.update(freq=0.3)
     >>> bool((insp.kernel_fig.figure.data[0].z != before).any())
     True
     """
@@ -84,7 +84,7 @@ class GaborInspector:
             raise ValueError(f"frame_rate must be > 0 Hz, got {frame_rate}")
         self.logmel = _to_logmel(logmel)
         self.frame_rate, self.kernel_size = float(frame_rate), (int(kernel_size[0]), int(kernel_size[1]))
-        self.sliders = {
+        self.controls = self.sliders = {
             name: W.FloatSlider(value=float(values.get(name, default)), min=lo, max=hi, step=step, description=label,
                                 continuous_update=False, readout_format=".3g", style={"description_width": "110px"})
             for name, (label, lo, hi, step, default) in _SLIDERS.items()
@@ -101,12 +101,11 @@ class GaborInspector:
         self.response_fig = LiveFigure(gabor_response_figure(self.logmel, response, frame_rate=self.frame_rate,
                                                              credit=credit, title=f"Response: {label}"), backend)
         self._readout(pos)
-        for s in self.sliders.values():
-            s.observe(self.refresh, names="value")
         names = list(self.sliders)
         controls = W.HBox([W.VBox([self.sliders[n] for n in names[:3]]),
                            W.VBox([self.sliders[n] for n in names[3:]] + [self.readout])])
         self.widget = W.VBox([controls, self.kernel_fig.widget, self.plane_fig.widget, self.response_fig.widget])
+        self._watch(draw=False)  # the figures were built from the sliders' values
 
     def params(self) -> dict[str, float]:
         """The slider values by parameter name."""
@@ -135,7 +134,7 @@ class GaborInspector:
             f"<br><b>spread</b> ±{float(pos['temporal_bw_hz'][0]):.1f} Hz, ±{float(pos['spectral_bw'][0]):.3f} cycles/band"
         )
 
-    def refresh(self, *_) -> None:
+    def _draw(self) -> None:
         """Recompute from the sliders and update every figure in place."""
         kernel, response, pos = self._compute()
         re, im = to_numpy(kernel.real), to_numpy(kernel.imag)
@@ -160,16 +159,6 @@ class GaborInspector:
         self.response_fig.update(resp)
         self._readout(pos)
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
-
-
-def gabor_inspector(logmel, *, frame_rate: float, **kwargs) -> GaborInspector:
-    """Build a :class:`GaborInspector` (same arguments)."""
-    return GaborInspector(logmel, frame_rate=frame_rate, **kwargs)
-
 
 def _params(bank) -> dict[str, torch.Tensor]:
     p = bank.params() if isinstance(bank, GaborSTRF) else dict(bank)
@@ -179,8 +168,8 @@ def _params(bank) -> dict[str, torch.Tensor]:
     return {k: torch.as_tensor(v).detach().float().reshape(torch.as_tensor(v).shape[0], -1)[:, 0] for k, v in p.items()}
 
 
-class FilterBankBrowser:
-    """Pick a filter of a trained bank; see its kernel before and after training and its move in the plane.
+class GaborBankBrowser(Widget):
+    """Pick a filter of a trained Gabor bank; see its kernel before and after training and its move in the plane.
 
     Args:
         before (GaborSTRF | dict): the initial bank, or its ``.params()`` (first input channel is shown).
@@ -189,9 +178,12 @@ class FilterBankBrowser:
         kernel_size (tuple[int, int] | None): (bands, frames); None takes it from a GaborSTRF.
         backend (str | None): LiveFigure backend.
 
+    ``widget`` is the layout to display (the object displays it too); ``controls`` holds the
+    ``"filter"`` picker (also ``picker``); ``update(filter=i)`` shows filter ``i``.
+
     >>> a, b = GaborSTRF(4, kernel_size=(5, 21)), GaborSTRF(4, kernel_size=(5, 21))
-    >>> br = FilterBankBrowser(a, b, frame_rate=100.0, backend="output")
-    >>> z = br.kernel_fig.figure.data[0].z.copy(); br.picker.value = 2
+    >>> br = GaborBankBrowser(a, b, frame_rate=100.0, backend="output")
+    >>> z = br.kernel_fig.figure.data[0].z.copy(); br.update(filter=2)
     >>> bool((br.kernel_fig.figure.data[0].z != z).any())
     True
     """
@@ -218,15 +210,16 @@ class FilterBankBrowser:
         self.kernel_fig = LiveFigure(self._kernel_figure(0), backend)
         self.plane_fig = LiveFigure(self._plane_figure(0), backend)
         self._readout(0)
-        self.picker.observe(self.refresh, names="value")
+        self.controls = {"filter": self.picker}
         self.widget = W.VBox([W.HBox([self.picker, self.readout]), self.kernel_fig.widget, self.plane_fig.widget])
+        self._watch(draw=False)  # the figures show filter 0, the picker's value
 
     def _kernel_figure(self, i: int) -> go.Figure:
         f, t, t_title = kernel_axes(*self.kernel_size, self.frame_rate)
         fig = make_subplots(rows=1, cols=2, subplot_titles=("before training (real part)", "after training (real part)"))
         for col, name in enumerate(("before", "after"), 1):
             z = to_numpy(self.kernels[name][i].real)
-            fig.add_trace(_kernel_trace(z, f, t, float(max(np.abs(z).max(), 1e-12)), col == 2), 1, col)
+            fig.add_trace(kernel_trace(z, f, t, float(max(np.abs(z).max(), 1e-12)), col == 2), 1, col)
         style(fig, title=f"Filter {i}", x_title=t_title, y_title="Band offset (mel bands)", height=300)
         fig.update_xaxes(title_text=t_title, row=1, col=2)
         return fig
@@ -250,7 +243,7 @@ class FilterBankBrowser:
             for k in ("sigma_t", "sigma_f", "gamma", "freq") + (("phase",) if "phase" in self.after else ()))
         self.readout.value = f"<table><tr><th></th><th>before</th><th>after</th></tr>{rows}</table>"
 
-    def refresh(self, *_) -> None:
+    def _draw(self) -> None:
         """Show the picked filter; figures update in place."""
         i = int(self.picker.value)
         zs = [to_numpy(self.kernels[name][i].real) for name in ("before", "after")]
@@ -269,13 +262,3 @@ class FilterBankBrowser:
         self.kernel_fig.update(kern)
         self.plane_fig.update(plane)
         self._readout(i)
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
-
-
-def filter_bank_browser(before, after, *, frame_rate: float, **kwargs) -> FilterBankBrowser:
-    """Build a :class:`FilterBankBrowser` (same arguments)."""
-    return FilterBankBrowser(before, after, frame_rate=frame_rate, **kwargs)

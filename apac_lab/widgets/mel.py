@@ -14,44 +14,27 @@ Notebook: 01_spectrogram_and_mfcc.
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import ipywidgets as W
 import numpy as np
 import plotly.graph_objects as go
-import soundfile as sf
 import torch
 from plotly.subplots import make_subplots
 
-from apac_lab.data import ClipDataset, load_dataset
-from apac_lab.frontends.fixed import apac_defaults
+from apac_lab.data import ClipDataset, load_dataset, wav_bytes
+from apac_lab.frontends.fixed import frontend_settings
 from apac_lab.frontends.scratch import (
     fft_frequencies, frame_signal, frame_times, hz_to_mel, log_compress, mel_band_edges, mel_filterbank,
     power_spectrum,
 )
 from apac_lab.plots.core import COLORSCALE, FSDD_CREDIT, to_numpy
 from apac_lab.plots.spectra import mel_hz_ticks
-from apac_lab.widgets.core import LiveFigure
+from apac_lab.widgets.core import LiveFigure, Widget
 
-__all__ = ["MelExplorer", "mel_explorer", "wav_bytes"]
+__all__ = ["MelExplorer"]
 
 N_FFT_CHOICES = (64, 128, 256, 512, 1024, 2048, 4096)
-
-
-def wav_bytes(waveform: torch.Tensor, sample_rate: int) -> bytes:
-    """A clip as 16-bit WAV file bytes, peak-normalised to 0.9 (for ``ipywidgets.Audio``).
-
-    >>> wav_bytes(torch.zeros(80), 8000)[:4]
-    b'RIFF'
-    """
-    x = to_numpy(waveform).astype(np.float64)
-    peak = float(np.abs(x).max())
-    buf = io.BytesIO()
-    sf.write(buf, (0.9 * x / peak if peak > 0 else x).astype(np.float32), int(sample_rate), format="WAV",
-             subtype="PCM_16")
-    return buf.getvalue()
 
 
 def _collect(recordings, sample_rate: int | None, n_recordings: int) -> tuple[dict[str, torch.Tensor], int, str | None]:
@@ -98,14 +81,27 @@ def _problem(n_samples: int, sample_rate: int, n_fft: int, f_min: float, f_max: 
     return None
 
 
-@dataclass
-class MelExplorer:
-    """The explorer's parts: ``widget`` to display, and handles for code and tests.
+class MelExplorer(Widget):
+    """The mel explorer: sliders for n_fft, hop, n_mels, f_min and f_max over real recordings.
+
+    Args:
+        recordings (ClipDataset | dict[str, Tensor] | list[Tensor] | None, default None):
+            what the dropdown offers. None loads FSDD's test split through
+            :func:`apac_lab.data.load_dataset` (the synthetic words, with a notice, when
+            FSDD is not available) and offers one recording per digit.
+        sample_rate (int | None, default None): Hz; needed for tensors, else the dataset's.
+        n_recordings (int, default 10): at most this many recordings from a dataset.
+        n_fft, hop_length (int | None, default None): starting values; None scales the
+            APAC defaults (:func:`apac_lab.frontends.frontend_settings`).
+        n_mels (int, default 128), f_min (float, default 0.0), f_max (float | None, default
+            None: Nyquist): starting values.
+        backend (str | None, default None): ``"figurewidget"`` or ``"output"`` for
+            :class:`LiveFigure`; None picks the one that renders here.
 
     Attributes:
-        widget (ipywidgets.VBox): the whole explorer.
+        widget (ipywidgets.VBox): the whole explorer (displaying the object shows it).
         controls (dict[str, ipywidgets.Widget]): ``"recording"``, ``"n_fft"``, ``"hop_length"``,
-            ``"n_mels"``, ``"f_min"``, ``"f_max"``; set ``.value`` to move them from code.
+            ``"n_mels"``, ``"f_min"``, ``"f_max"``; :meth:`update` moves them from code.
         live (LiveFigure): the figure; ``live.figure.data[0]`` is the mel heatmap,
             ``data[1:3]`` the filterbank curves.
         message (ipywidgets.HTML): notes and problems with the current settings.
@@ -113,16 +109,72 @@ class MelExplorer:
         recordings (dict[str, Tensor]): the waveforms by name.
         sample_rate (int): Hz.
         credit (str | None): the credit line under the figure (FSDD's for its recordings).
+
+    >>> ex = MelExplorer({"tone": torch.sin(torch.arange(8000) * 0.3)}, sample_rate=8000, backend="output")
+    >>> ex.update(n_mels=40); ex.live.figure.data[0].z.shape[0]
+    40
     """
 
-    widget: W.VBox
-    controls: dict
-    live: LiveFigure
-    message: W.HTML
-    audio: W.Audio
-    recordings: dict
-    sample_rate: int
-    credit: str | None = None
+    def __init__(
+        self,
+        recordings=None,
+        *,
+        sample_rate: int | None = None,
+        n_recordings: int = 10,
+        n_fft: int | None = None,
+        hop_length: int | None = None,
+        n_mels: int = 128,
+        f_min: float = 0.0,
+        f_max: float | None = None,
+        backend: str | None = None,
+    ) -> None:
+        waves, sample_rate, credit = _collect(recordings, sample_rate, n_recordings)
+        nyquist = sample_rate / 2
+        n_fft, hop_length, f_max = frontend_settings(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
+        choices = sorted(set(N_FFT_CHOICES) | {n_fft})
+        style = {"description_width": "110px"}
+        layout = W.Layout(width="420px")
+        self.controls = {
+            "recording": W.Dropdown(options=list(waves), description="Recording", style=style, layout=layout),
+            "n_fft": W.SelectionSlider(options=choices, value=n_fft, description="n_fft (samples)", style=style,
+                                       layout=layout, continuous_update=False),
+            "hop_length": W.IntSlider(value=hop_length, min=8, max=max(1024, hop_length), step=8,
+                                      description="hop (samples)", style=style, layout=layout,
+                                      continuous_update=False),
+            "n_mels": W.IntSlider(value=n_mels, min=4, max=max(256, n_mels), step=4, description="n_mels",
+                                  style=style, layout=layout, continuous_update=False),
+            "f_min": W.FloatSlider(value=f_min, min=0.0, max=nyquist, step=10.0, description="f_min (Hz)",
+                                   style=style, layout=layout, continuous_update=False),
+            "f_max": W.FloatSlider(value=f_max, min=0.0, max=nyquist, step=10.0, description="f_max (Hz)",
+                                   style=style, layout=layout, continuous_update=False),
+        }
+        fig = make_subplots(rows=2, cols=1, row_heights=[0.62, 0.38], vertical_spacing=0.14,
+                            subplot_titles=("Mel spectrogram (dB)", "Mel filterbank"))
+        fig.add_trace(go.Heatmap(z=np.zeros((2, 2)), colorscale=COLORSCALE,
+                                 colorbar=dict(title="dB", len=0.6, y=0.72)), row=1, col=1)
+        for name, colour in (("even bands", "#31688e"), ("odd bands", "#b5de2b")):
+            fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=name, line=dict(color=colour, width=1.5)),
+                          row=2, col=1)
+        fig.update_layout(height=620, template="plotly_white",
+                          margin=dict(l=70, r=20, t=70, b=60 if credit is None else 80),
+                          legend=dict(orientation="h", y=-0.12), title=dict(text="", font=dict(size=14)))
+        fig.update_xaxes(title_text="Time (s)", row=1, col=1)
+        fig.update_yaxes(title_text="Frequency (Hz, mel-spaced)", row=1, col=1)
+        fig.update_xaxes(title_text="Frequency (Hz)", row=2, col=1)
+        fig.update_yaxes(title_text="Weight", row=2, col=1)
+        if credit:
+            fig.add_annotation(text=credit, xref="paper", yref="paper", x=0, y=-0.2, showarrow=False,
+                               font=dict(size=10, color="gray"), xanchor="left")
+        self.live = LiveFigure(fig, backend=backend)
+        self.recordings, self.sample_rate, self.credit = waves, sample_rate, credit
+        first = self.controls["recording"].value
+        self._playing = first
+        self.audio = W.Audio(value=wav_bytes(waves[first], sample_rate), format="wav", autoplay=False, loop=False)
+        self.message = W.HTML()
+        sliders = W.VBox([self.controls[k] for k in ("recording", "n_fft", "hop_length", "n_mels", "f_min", "f_max")])
+        self.widget = W.VBox([W.HBox([sliders, W.VBox([W.HTML("<b>Listen</b>"), self.audio])]), self.message,
+                              self.live.widget])
+        self._watch()
 
     def settings(self) -> dict:
         """The current slider values, as keyword arguments of the front-ends."""
@@ -130,10 +182,13 @@ class MelExplorer:
         return {"n_fft": int(c["n_fft"].value), "hop_length": int(c["hop_length"].value),
                 "n_mels": int(c["n_mels"].value), "f_min": float(c["f_min"].value), "f_max": float(c["f_max"].value)}
 
-    def refresh(self, *_) -> None:
+    def _draw(self) -> None:
         """Recompute for the current settings and redraw in place; problems go to ``message``."""
         s, name = self.settings(), self.controls["recording"].value
         wave = self.recordings[name]
+        if name != self._playing:  # a new recording: swap the sound too
+            self.audio.value = wav_bytes(wave, self.sample_rate)
+            self._playing = name
         problem = _problem(wave.numel(), self.sample_rate, s["n_fft"], s["f_min"], s["f_max"])
         if problem:
             self.message.value = f"<b style='color:#b2182b'>⚠ {problem}</b> The figure shows the last valid settings."
@@ -167,15 +222,6 @@ class MelExplorer:
             notes.append("hop > n_fft: frames no longer overlap and some samples are never analysed.")
         self.message.value = " ".join(notes)
 
-    def _on_recording(self, change) -> None:
-        self.audio.value = wav_bytes(self.recordings[change["new"]], self.sample_rate)
-        self.refresh()
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
-
 
 def _curves(fb: np.ndarray, freqs: np.ndarray) -> list[tuple[list, list]]:
     """The filterbank as two gap-separated polylines (even and odd bands)."""
@@ -190,90 +236,3 @@ def _curves(fb: np.ndarray, freqs: np.ndarray) -> list[tuple[list, list]]:
                 ys += [*fb[m, a:b].tolist(), None]
         out.append((xs, ys))
     return out
-
-
-def mel_explorer(
-    recordings=None,
-    *,
-    sample_rate: int | None = None,
-    n_recordings: int = 10,
-    n_fft: int | None = None,
-    hop_length: int | None = None,
-    n_mels: int = 128,
-    f_min: float = 0.0,
-    f_max: float | None = None,
-    backend: str | None = None,
-) -> MelExplorer:
-    """Build the mel explorer.
-
-    Args:
-        recordings (ClipDataset | dict[str, Tensor] | list[Tensor] | None, default None):
-            what the dropdown offers. None loads FSDD's test split through
-            :func:`apac_lab.data.load_dataset` (the synthetic words, with a notice, when
-            FSDD is not available) and offers one recording per digit.
-        sample_rate (int | None, default None): Hz; needed for tensors, else the dataset's.
-        n_recordings (int, default 10): at most this many recordings from a dataset.
-        n_fft, hop_length (int | None, default None): starting values; None scales the
-            APAC defaults (:func:`apac_lab.frontends.apac_defaults`).
-        n_mels (int, default 128), f_min (float, default 0.0), f_max (float | None, default
-            None: Nyquist): starting values.
-        backend (str | None, default None): ``"figurewidget"`` or ``"output"`` for
-            :class:`LiveFigure`; None picks the one that renders here.
-
-    Returns:
-        MelExplorer: display it (or its ``.widget``); move ``.controls[...]`` from code.
-
-    >>> ex = mel_explorer({"tone": torch.sin(torch.arange(8000) * 0.3)}, sample_rate=8000, backend="output")
-    >>> ex.controls["n_mels"].value = 40; ex.live.figure.data[0].z.shape[0]
-    40
-    """
-    waves, sample_rate, credit = _collect(recordings, sample_rate, n_recordings)
-    d = apac_defaults(sample_rate)
-    nyquist = sample_rate / 2
-    n_fft = d["n_fft"] if n_fft is None else n_fft
-    hop_length = d["hop_length"] if hop_length is None else hop_length
-    f_max = nyquist if f_max is None else f_max
-    choices = sorted(set(N_FFT_CHOICES) | {n_fft})
-    style = {"description_width": "110px"}
-    layout = W.Layout(width="420px")
-    controls = {
-        "recording": W.Dropdown(options=list(waves), description="Recording", style=style, layout=layout),
-        "n_fft": W.SelectionSlider(options=choices, value=n_fft, description="n_fft (samples)", style=style,
-                                   layout=layout, continuous_update=False),
-        "hop_length": W.IntSlider(value=hop_length, min=8, max=max(1024, hop_length), step=8,
-                                  description="hop (samples)", style=style, layout=layout, continuous_update=False),
-        "n_mels": W.IntSlider(value=n_mels, min=4, max=max(256, n_mels), step=4, description="n_mels", style=style,
-                              layout=layout, continuous_update=False),
-        "f_min": W.FloatSlider(value=f_min, min=0.0, max=nyquist, step=10.0, description="f_min (Hz)", style=style,
-                               layout=layout, continuous_update=False),
-        "f_max": W.FloatSlider(value=f_max, min=0.0, max=nyquist, step=10.0, description="f_max (Hz)", style=style,
-                               layout=layout, continuous_update=False),
-    }
-    fig = make_subplots(rows=2, cols=1, row_heights=[0.62, 0.38], vertical_spacing=0.14,
-                        subplot_titles=("Mel spectrogram (dB)", "Mel filterbank"))
-    fig.add_trace(go.Heatmap(z=np.zeros((2, 2)), colorscale=COLORSCALE, colorbar=dict(title="dB", len=0.6, y=0.72)),
-                  row=1, col=1)
-    for name, colour in (("even bands", "#31688e"), ("odd bands", "#b5de2b")):
-        fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=name, line=dict(color=colour, width=1.5)), row=2, col=1)
-    fig.update_layout(height=620, template="plotly_white", margin=dict(l=70, r=20, t=70, b=60 if credit is None else 80),
-                      legend=dict(orientation="h", y=-0.12), title=dict(text="", font=dict(size=14)))
-    fig.update_xaxes(title_text="Time (s)", row=1, col=1)
-    fig.update_yaxes(title_text="Frequency (Hz, mel-spaced)", row=1, col=1)
-    fig.update_xaxes(title_text="Frequency (Hz)", row=2, col=1)
-    fig.update_yaxes(title_text="Weight", row=2, col=1)
-    if credit:
-        fig.add_annotation(text=credit, xref="paper", yref="paper", x=0, y=-0.2, showarrow=False,
-                           font=dict(size=10, color="gray"), xanchor="left")
-    live = LiveFigure(fig, backend=backend)
-    first = controls["recording"].value
-    audio = W.Audio(value=wav_bytes(waves[first], sample_rate), format="wav", autoplay=False, loop=False)
-    message = W.HTML()
-    sliders = W.VBox([controls[k] for k in ("recording", "n_fft", "hop_length", "n_mels", "f_min", "f_max")])
-    widget = W.VBox([W.HBox([sliders, W.VBox([W.HTML("<b>Listen</b>"), audio])]), message, live.widget])
-    ex = MelExplorer(widget=widget, controls=controls, live=live, message=message, audio=audio, recordings=waves,
-                     sample_rate=sample_rate, credit=credit)
-    for key in ("n_fft", "hop_length", "n_mels", "f_min", "f_max"):
-        controls[key].observe(ex.refresh, names="value")
-    controls["recording"].observe(ex._on_recording, names="value")
-    ex.refresh()
-    return ex
