@@ -71,3 +71,92 @@ def test_unknown_names_are_attribute_errors_and_removed_ones_are_gone():
     for mod, name in ((models, "build_frontend"), (widgets, "gabor_inspector"), (widgets, "filter_bank_browser"),
                       (widgets, "echoic_scope")):
         assert not hasattr(mod, name)
+
+
+# --- the budget: quick, classroom (the default), full ---------------------------------------------
+
+@pytest.fixture()
+def clean_budget(monkeypatch):
+    from apac_lab.utils import set_budget
+
+    monkeypatch.delenv("APAC_LAB_BUDGET", raising=False)
+    monkeypatch.delenv("APAC_LAB_QUICK", raising=False)
+    set_budget(None)
+    yield monkeypatch
+    set_budget(None)
+
+
+def test_budget_default_is_classroom_even_on_a_gpu(clean_budget):
+    from apac_lab.utils import budget_reason
+
+    assert budget_reason() == ("classroom", "the default: neither APAC_LAB_BUDGET nor APAC_LAB_QUICK is set")
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({"APAC_LAB_QUICK": "1"}, "quick"),                                   # the older switch still works
+    ({"APAC_LAB_QUICK": "0"}, "classroom"),
+    ({"APAC_LAB_BUDGET": "full"}, "full"),
+    ({"APAC_LAB_BUDGET": " Classroom "}, "classroom"),
+    ({"APAC_LAB_BUDGET": "full", "APAC_LAB_QUICK": "1"}, "full"),        # the explicit budget wins
+])
+def test_budget_from_the_environment(clean_budget, env, expected):
+    from apac_lab.utils import current_budget
+
+    for k, v in env.items():
+        clean_budget.setenv(k, v)
+    assert current_budget() == expected
+
+
+def test_budget_order_argument_then_set_budget_then_environment(clean_budget):
+    from apac_lab.utils import budget_reason, current_budget, set_budget
+
+    clean_budget.setenv("APAC_LAB_BUDGET", "quick")
+    assert set_budget("full") == "full"
+    assert budget_reason() == ("full", "apac_lab.set_budget('full') was called")
+    assert current_budget("classroom") == "classroom"
+    set_budget(None)
+    assert current_budget() == "quick"
+
+
+@pytest.mark.parametrize("bad", ["huge", "", "Quick mode"])
+def test_unknown_budget_is_a_one_line_error(clean_budget, bad):
+    from apac_lab.utils import current_budget, set_budget
+
+    if bad:
+        clean_budget.setenv("APAC_LAB_BUDGET", bad)
+        with pytest.raises(ValueError, match=r"^APAC_LAB_BUDGET must be one of quick, classroom, full, got") as e:
+            current_budget()
+        assert "\n" not in str(e.value)
+    with pytest.raises(ValueError, match=r"set_budget\(budget\) must be one of"):
+        set_budget(bad or "none")
+
+
+def test_by_budget_picks_the_value_of_the_budget_in_force(clean_budget):
+    from apac_lab.utils import by_budget
+
+    values = dict(quick=1, classroom=2, full=3)
+    assert by_budget(**values) == 2
+    clean_budget.setenv("APAC_LAB_QUICK", "1")
+    assert by_budget(**values) == 1
+    assert by_budget(**values, budget="full") == 3
+
+
+def test_banner_names_budget_reason_and_how_to_change(clean_budget):
+    from apac_lab.utils import budget_banner
+
+    text = budget_banner("05_apac_training", expect={"classroom": "5 modes, 9 min"})
+    lines = text.splitlines()
+    assert lines[0] == "05_apac_training: budget 'classroom' (the default: neither APAC_LAB_BUDGET nor APAC_LAB_QUICK is set)"
+    assert lines[2] == "  -> classroom 5 modes, 9 min"
+    assert lines[1].startswith("     quick ") and lines[3].startswith("     full ")
+    assert "apac_lab.set_budget(" in lines[-1] and "APAC_LAB_BUDGET" in lines[-1]
+
+
+def test_quick_or_full_is_deprecated_and_keeps_its_meaning(clean_budget):
+    import apac_lab
+
+    with pytest.warns(DeprecationWarning, match="by_budget"):
+        assert apac_lab.quick_or_full(2, 30) == 30  # classroom is not quick
+    clean_budget.setenv("APAC_LAB_QUICK", "1")
+    with pytest.warns(DeprecationWarning):
+        assert apac_lab.quick_or_full(2, 30) == 2

@@ -15,9 +15,11 @@ from apac_lab.widgets.core import LiveFigure, Widget, widget_backend
 from apac_lab.widgets.echoic import EchoicScope
 from apac_lab.widgets.gabor import GaborBankBrowser, GaborInspector
 from apac_lab.widgets.mel import MelExplorer
+from apac_lab.widgets.training import TrainingCurves
 
 __all__ = [
     "LiveFigure", "Widget", "widget_backend",
+    "TrainingCurves",  # notebooks 02-05: live training curves
     "MelExplorer",  # notebook 01
     "GaborBankBrowser", "GaborInspector",  # notebook 02
     "EchoicScope",  # notebook 03
