@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from apac_lab.models import MODES, TRAINABLE, build_model, count_parameters, list_models, pretrain_fsdd_frontend
+from apac_lab.models import MODES, TRAINABLE, build_model, count_parameters, list_models
+from apac_lab.recipes import pretrain_fsdd_frontend
 
 
 def test_names_and_modes():
@@ -75,9 +76,9 @@ def fsdd_checkpoint(tmp_path_factory):
             for i in range(7):
                 sf.write(root / "recordings" / f"{d}_{spk}_{i}.wav",
                          (0.3 * np.sin(2 * np.pi * (200 + 150 * d + 5 * i) * t)).astype(np.float32), 8000)
-    path = tmp_path_factory.mktemp("ckpt") / "fsdd_frontend.pt"
-    info = pretrain_fsdd_frontend(path, sample_rate=8000, model="tiny", epochs=1, batch_size=8, root=root,
-                                  n_mels=32, progress=False)
+    out = tmp_path_factory.mktemp("ckpt") / "fsdd_frontend"
+    info = pretrain_fsdd_frontend(out=str(out), sample_rate=8000, model="tiny", epochs=1, batch_size=8,
+                                  data_root=str(root), model_kwargs={"n_mels": 32}, quiet=True)
     return info
 
 

@@ -8,7 +8,8 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from apac_lab.train import TrainConfig, confusion_matrix, evaluate, fit, load_checkpoint, per_class_report
+from apac_lab.checkpoints import load_checkpoint
+from apac_lab.train import TrainConfig, confusion_matrix, evaluate, fit, per_class_report
 
 
 def _data(n=96, seed=0):
