@@ -28,15 +28,17 @@ line, ``apac-lab-train: error: ...``, and exit with status 2.
   that is what was asked; from a settings file (``--config``, ``run.json``) it is refused
   unless ``--allow-code`` is given on the command line.
 * One run per folder: a second run on the same ``--out`` refuses while the first holds
-  ``OUT/.lock`` (naming its process). Under ``torchrun --nproc_per_node=N`` the same command initialises the
-process group (NCCL on CUDA, Gloo on the CPU) and trains with DistributedDataParallel;
-``--batch-size`` is then per process.
+  ``OUT/.lock`` (naming its process).
+
+Under ``torchrun --nproc_per_node=N`` the same command initialises the process group (NCCL
+on CUDA, Gloo on the CPU) and trains with DistributedDataParallel; ``--batch-size`` is then
+per process.
 
 Examples::
 
     python -m apac_lab.train --dataset fsdd --model apac --mode std --epochs 20 --out runs/fsdd
     python -m apac_lab.train --out runs/fsdd --resume          # continue an interrupted run
-    torchrun --nproc_per_node=2 -m apac_lab.train --config run.json
+    torchrun --nproc_per_node=2 -m apac_lab.train --config runs/fsdd/run.json --out runs/fsdd-ddp
 
 Notebook: 05_apac_training.
 """

@@ -21,11 +21,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import numbers
 import types
 import typing
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
+
+import numpy as np
 
 __all__ = [
     "TrainConfig", "SettingError", "setting", "check_fields", "coerce", "add_flags", "changed_fields", "field_types",
@@ -125,10 +128,10 @@ def _unwrap(hint) -> tuple[Any, bool]:
 def _is(value, kind) -> bool:
     if kind is bool:
         return isinstance(value, bool)
-    if kind is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is int:  # NumPy's integers too
+        return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
     if kind is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
     return isinstance(value, kind)
 
 
@@ -156,14 +159,14 @@ def coerce(key: str, hint, value: Any) -> Any:
         (elem,) = typing.get_args(inner) or (object,)
         if not isinstance(value, (list, tuple)) or not all(elem is object or _is(v, elem) for v in value):
             raise SettingError(key, f"must be a list of {getattr(elem, '__name__', elem)}, got {value!r}")
-        return [float(v) if elem is float else v for v in value]
+        return [float(v) if elem is float else int(v) if elem is int else v for v in value]
     if origin is dict or inner is dict:
         if not isinstance(value, dict):
             raise SettingError(key, f"must be a JSON object, got {value!r}")
         return dict(value)
     if not _is(value, inner):
         raise SettingError(key, f"must be {inner.__name__}, got {value!r}")
-    return float(value) if inner is float else value
+    return float(value) if inner is float else int(value) if inner is int else value
 
 
 def check_fields(obj) -> None:
