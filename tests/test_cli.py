@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import pytest
@@ -99,8 +98,7 @@ class TestSettings:
         actions = {a.dest: a for a in parser._actions}
         for cls in (RunSettings, TrainConfig):
             for f in dataclasses.fields(cls):
-                if f.metadata.get("cli") and not dataclasses.is_dataclass(f.default_factory() if callable(
-                        f.default_factory) else None):
+                if f.metadata.get("cli") and f.name != "train":  # train: its fields are the flags
                     assert f.name in actions, f.name
                     assert actions[f.name].help.startswith(f.metadata["help"]), f.name
         assert actions["momentum"].option_strings == ["--momentum"]  # TrainConfig's field, flat flag name
