@@ -61,6 +61,16 @@ def setting(default: Any = MISSING, *, help: str, check: Check | None = None, re
         saved (bool, default True): written to ``run.json`` (False: where a run reports, not
             what it computes).
         flag (dict | None, default None): extra argparse keywords (``nargs``, ``metavar``, ``choices``).
+
+    >>> @dataclass
+    ... class Demo:
+    ...     rate: float = setting(0.5, help="a rate", check=within(0, 1))
+    ...     def __post_init__(self):
+    ...         check_fields(self)
+    >>> Demo(rate=2)
+    Traceback (most recent call last):
+    ...
+    apac_lab.train.config.SettingError: rate must be in [0, 1], got 2
     """
     meta = {"help": help, "check": check, "result": result, "cli": cli, "saved": saved, "flag": dict(flag or {})}
     if default_factory is not MISSING:
@@ -189,7 +199,11 @@ def check_fields(obj) -> None:
 
 def changed_fields(obj, saved: dict) -> list[tuple[str, Any, Any]]:
     """``(name, saved value, value)`` for each field that changes the result (``result=True``)
-    and differs from ``saved`` (a JSON dict; keys it lacks are not compared)."""
+    and differs from ``saved`` (a JSON dict; keys it lacks are not compared).
+
+    >>> changed_fields(TrainConfig(lr=0.5, num_workers=2), {"lr": 0.001, "num_workers": 0, "seed": 0})
+    [('lr', 0.001, 0.5)]
+    """
     out = []
     for f in fields(obj):
         if not f.metadata.get("result", False) or f.name not in saved or dataclasses.is_dataclass(getattr(obj, f.name)):
@@ -208,6 +222,11 @@ def add_flags(parser: argparse.ArgumentParser, cls, *, prefix: str = "", only: t
     values (from ``flag``), dicts a JSON object; a field holding settings (a dataclass, e.g.
     ``RunSettings.train``) adds its fields' flags, under the same flat names, as a group. The help shows each field's default;
     ``argument_default=SUPPRESS`` on the parser keeps unset flags out of the namespace.
+
+    >>> p = argparse.ArgumentParser(argument_default=argparse.SUPPRESS)
+    >>> _ = add_flags(p, TrainConfig)
+    >>> vars(p.parse_args(["--batch-size", "8", "--no-amp"]))
+    {'batch_size': 8, 'amp': False}
     """
     hints, dests = field_types(cls), {}
     for f in fields(cls):
