@@ -1,9 +1,11 @@
 """apac-lab: notebooks and a small PyTorch package for brain-inspired audio front-ends
 and the APAC speech classifier.
 
-Subpackages follow the notebook order: :mod:`apac_lab.frontends`, :mod:`apac_lab.models`,
-:mod:`apac_lab.data`, :mod:`apac_lab.train`, plus :mod:`apac_lab.plots` and
-:mod:`apac_lab.widgets`.
+Layers, bottom to top (imports only point down; ``tests/test_layers.py``):
+:mod:`apac_lab.utils` and :mod:`apac_lab.checkpoints` (leaves); :mod:`apac_lab.frontends` and
+:mod:`apac_lab.data`; :mod:`apac_lab.models`; :mod:`apac_lab.train`; :mod:`apac_lab.recipes`
+(each notebook's experiments). Beside them: :mod:`apac_lab.plots`, :mod:`apac_lab.widgets`
+and :mod:`apac_lab.exercises`.
 """
 
 from apac_lab.utils import (

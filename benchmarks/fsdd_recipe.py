@@ -3,17 +3,9 @@
 Goal (issue 3, section 8): >= 99% on FSDD's official test split (recordings 0-4 of every
 digit and speaker) after <= 10 minutes of training on 2 CPU cores.
 
-The recipe (``RECIPE`` below) is an ordinary run of the training CLI, so this is the same
-as ``python -m apac_lab.train`` with these settings:
-
-* data: FSDD at its own 8 kHz (no resampling); clips centred and padded to 1 s;
-* front-end scaled to 8 kHz (``apac_defaults(8000)``: n_fft 1024 = 128 ms, hop 256 = 32 ms),
-  mode ``std`` (torchaudio, fixed), 40 mel bands and 20 MFCCs instead of 128 and 64;
-* model: a smaller APAC, same blocks, ``width_mult=0.5`` (half the channels), dropout 0.1;
-* training: 30 epochs of Adam, weight decay 1e-3 (the paper's), one-cycle learning rate
-  peaking at 3e-3, batch 32, label smoothing 0.1; augmentation on the device: speed
-  perturbation 0.9-1.1 and random time shifts of up to 0.1 s; all 2250 training clips, no
-  validation split (nothing is chosen on the test split: the last epoch is evaluated).
+The recipe is :func:`apac_lab.recipes.fsdd_digits_settings` (its docstring lists the data,
+front-end, model, training and augmentation), an ordinary run of the training CLI: the same as
+``python -m apac_lab.train`` with those settings.
 
 It prints the settings, each epoch's time, the training time (wall clock and CPU time of
 this process, since a shared machine inflates the wall clock) and the test accuracy.
@@ -36,20 +28,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-RECIPE = dict(
-    dataset="fsdd", model="apac", mode="std", sample_rate=8000, clip_seconds=1.0,
-    model_kwargs={"width_mult": 0.5, "n_mels": 40, "n_mfcc": 20, "dropout": 0.1},
-    epochs=30, batch_size=32, lr=3e-3, weight_decay=1e-3, optimizer="adam", scheduler="onecycle",
-    label_smoothing=0.1, time_shift=0.1, speed=[0.9, 1.1], val_fraction=0.0, seed=0, quiet=True,
-)
 GOAL_ACCURACY, GOAL_SECONDS = 0.99, 600.0
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (the goal is for 2 cores)")
-    p.add_argument("--epochs", type=int, default=RECIPE["epochs"])
-    p.add_argument("--seed", type=int, default=RECIPE["seed"])
+    p.add_argument("--epochs", type=int, default=None, help="epochs (default: the recipe's, 30)")
+    p.add_argument("--seed", type=int, default=None, help="seed (default: the recipe's, 0)")
     p.add_argument("--out", default="runs/fsdd_recipe")
     p.add_argument("--data-root", default=None, help="FSDD folder (default: the resolution rule)")
     args = p.parse_args(argv)
@@ -58,12 +44,12 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(args.threads)
     os.environ.setdefault("APAC_LAB_OFFLINE", "1")
-    from apac_lab.train.cli import run, settings
+    from apac_lab.recipes import fsdd_digits_settings
+    from apac_lab.train import run
 
-    s = settings(**{**RECIPE, "epochs": args.epochs, "seed": args.seed, "out": args.out, "data_root": args.data_root,
-                    "device": "cpu"})
-    print(f"FSDD recipe: {args.threads} torch threads; settings: "
-          + json.dumps({k: s[k] for k in RECIPE if k != "quiet"} | {"epochs": s["epochs"]}))
+    given = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None}
+    s = fsdd_digits_settings(**given, out=args.out, data_root=args.data_root, device="cpu")
+    print(f"FSDD recipe: {args.threads} torch threads; settings: " + json.dumps(s.to_dict()))
     cpu0, wall0 = time.process_time(), time.perf_counter()
     res = run(s)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0

@@ -25,8 +25,9 @@ from apac_lab import quick_or_full, seed_everything  # noqa: E402
 from apac_lab.data import load_dataset  # noqa: E402
 from apac_lab.frontends import EchoicFrontend  # noqa: E402
 from apac_lab.models import Listener  # noqa: E402
-from apac_lab.train import (TrainConfig, clip_embeddings, echoic_views, evaluate, fit_listener, fit_probe,  # noqa: E402
-                            reconstruction_report)
+from apac_lab.recipes import (clip_embeddings, echoic_views, fit_listener, fit_probe,  # noqa: E402
+                              reconstruction_report)
+from apac_lab.train import TrainConfig, evaluate  # noqa: E402
 from torch.utils.data import TensorDataset  # noqa: E402
 
 

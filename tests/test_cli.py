@@ -1,6 +1,8 @@
-"""The training CLI: it trains, writes what it says it writes, resumes, reads a config file,
-turns bad settings into one line and exit status 2, and runs the same under torchrun."""
+"""The training CLI: it trains, writes what it says it writes, resumes only what it can resume
+exactly, reads a config file, turns bad settings and bad files into one line and exit status 2,
+keeps one run per folder, and runs the same under torchrun."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -11,7 +13,8 @@ import pytest
 import torch
 
 from apac_lab.models import build_model
-from apac_lab.train.cli import main, resolve_settings
+from apac_lab.train import RunSettings, TrainConfig, UsageError, run_settings
+from apac_lab.train.cli import build_parser, main, run_settings_from_argv
 from conftest import REPO
 
 MODEL = "cli_models:linear_mel"  # tests/cli_models.py: no BatchNorm, no dropout
@@ -51,16 +54,17 @@ class TestRun:
     def test_config_file_then_flags_override(self, tmp_path):
         cfg = tmp_path / "run.json"
         cfg.write_text(json.dumps({"dataset": "fsdd", "epochs": 7, "batch-size": 4, "noise_snr": [5, 20]}))
-        s = resolve_settings(["--config", str(cfg), "--epochs", "3", "--model", MODEL])
-        assert (s["dataset"], s["epochs"], s["batch_size"], s["noise_snr"]) == ("fsdd", 3, 4, [5, 20])
-        assert s["lr"] == 1e-3 and s["weight_decay"] == 1e-3  # the paper's defaults
+        s = run_settings_from_argv(["--config", str(cfg), "--epochs", "3", "--model", MODEL])
+        assert (s.dataset, s.train.epochs, s.train.batch_size, s.noise_snr) == ("fsdd", 3, 4, [5.0, 20.0])
+        assert s.train.lr == 1e-3 and s.train.weight_decay == 1e-3  # the paper's defaults
 
     def test_resume_continues_with_the_saved_settings(self, tmp_path):
         a, b = tmp_path / "a", tmp_path / "b"
         assert main(BASE + ["--epochs", "3", "--batch-size", "16", "--out", str(a)]) == 0
         assert main(BASE + ["--epochs", "1", "--batch-size", "16", "--out", str(b)]) == 0
-        # only --out, --resume and the new epoch count: the rest comes from b/run.json
-        assert main(["--out", str(b), "--resume", "--epochs", "3", "--quiet"]) == 0
+        # only --out, --resume and the new epoch count: the rest comes from b/run.json (whose
+        # --model is code: allowed by the flag)
+        assert main(["--out", str(b), "--resume", "--epochs", "3", "--quiet", "--allow-code"]) == 0
         hist_a = json.loads((a / "history.json").read_text())
         hist_b = json.loads((b / "history.json").read_text())
         assert [h["epoch"] for h in hist_b] == [1, 2, 3]
@@ -86,6 +90,195 @@ class TestRun:
         assert not torch.equal(pre[key], ft["model"][key])  # ...and fine-tunes them
 
 
+class TestSettings:
+    """One object: flags, run.json and notebooks all go through RunSettings and its TrainConfig."""
+
+    def test_every_setting_has_a_flag_with_its_help(self):
+        parser = build_parser()
+        actions = {a.dest: a for a in parser._actions}
+        for cls in (RunSettings, TrainConfig):
+            for f in dataclasses.fields(cls):
+                if f.metadata.get("cli") and f.name != "train":  # train: its fields are the flags
+                    assert f.name in actions, f.name
+                    assert actions[f.name].help.startswith(f.metadata["help"]), f.name
+        assert actions["momentum"].option_strings == ["--momentum"]  # TrainConfig's field, flat flag name
+        assert "loss" not in actions and "out_dir" not in actions  # not for the command line
+
+    def test_run_json_is_the_serialisation_and_reads_back(self, tmp_path):
+        s = run_settings(dataset="synthetic", model="tiny", epochs=4, lr=0.02, speed=[0.9, 1.1], out=str(tmp_path))
+        d = s.to_dict()
+        assert d["train"]["lr"] == 0.02 and d["speed"] == [0.9, 1.1] and "out_dir" not in d["train"]
+        (tmp_path / "run.json").write_text(json.dumps(d))
+        again = run_settings_from_argv(["--config", str(tmp_path / "run.json")])
+        assert again == s
+
+    def test_a_flat_run_json_of_the_previous_release_reads(self, tmp_path):
+        old = {"dataset": "synthetic", "model": "tiny", "mode": "std", "epochs": 2, "batch_size": 8, "lr": 0.01,
+               "model_kwargs": {}, "noise_snr": None, "out": str(tmp_path), "resume": False, "quiet": True}
+        (tmp_path / "old.json").write_text(json.dumps(old))
+        s = run_settings_from_argv(["--config", str(tmp_path / "old.json")])
+        assert (s.train.epochs, s.train.batch_size, s.train.lr, s.model) == (2, 8, 0.01, "tiny")
+
+    def test_notebook_keywords_are_the_flags(self):
+        s = run_settings(dataset="FSDD", batch_size=8, time_shift=0.1)
+        assert (s.dataset, s.train.batch_size, s.time_shift, s.out) == ("fsdd", 8, 0.1, "runs/fsdd-apac-std")
+        assert s.replace(epochs=3).train.epochs == 3 and s.train.epochs == 10
+        with pytest.raises(UsageError, match=r"unknown keys \['epoch'\]"):
+            run_settings(dataset="fsdd", epoch=3)
+        with pytest.raises(UsageError, match="--batch-size must be >= 1, got 0"):
+            run_settings(dataset="fsdd", batch_size=0)
+
+    def test_the_old_settings_function_is_a_deprecated_alias(self):
+        import apac_lab.train.cli as cli
+
+        with pytest.warns(DeprecationWarning, match="run_settings"):
+            old = cli.settings
+        assert old is run_settings
+
+
+def _run_dir(tmp_path, epochs=2, name="run", extra=()):
+    out = tmp_path / name
+    assert main(BASE + ["--epochs", str(epochs), "--batch-size", "16", "--out", str(out), *extra]) == 0
+    return out
+
+
+def _one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("apac-lab-train: error: ") and err.count("\n") == 1, err
+    return err
+
+
+class TestResume:
+    """Resume refuses what it cannot continue exactly, before it writes anything."""
+
+    @pytest.mark.parametrize("flags, words", [
+        (["--lr", "0.5"], "--lr 0.01 -> 0.5"),
+        (["--batch-size", "8"], "--batch-size 16 -> 8"),
+        (["--seed", "3"], "--seed 0 -> 3"),
+        (["--epochs", "1"], "--epochs 2 done -> 1"),
+        (["--model", "tiny"], f"--model {MODEL} -> tiny"),
+        (["--dataset", "fsdd"], "--dataset synthetic -> fsdd"),
+        (["--per-class", "4"], "--per-class 8 -> 4"),
+    ])
+    def test_a_setting_that_changes_the_result_is_refused(self, flags, words, tmp_path, capsys):
+        out = _run_dir(tmp_path)
+        before = {n: (out / n).read_bytes() for n in ("run.json", "last.pt", "history.json")}
+        capsys.readouterr()
+        assert main(["--out", str(out), "--resume", "--quiet", "--allow-code", *flags]) == 2
+        err = _one_line_error(capsys)
+        assert words in err and "another --out" in err
+        assert {n: (out / n).read_bytes() for n in before} == before  # nothing rewritten
+
+    def test_resume_with_another_lr_no_longer_trains_at_the_saved_one(self, tmp_path, capsys):
+        """The bug: --resume --lr 0.5 trained at 0.01 (the optimiser's saved state) and run.json said 0.5."""
+        out = _run_dir(tmp_path)
+        assert main(["--out", str(out), "--resume", "--epochs", "3", "--lr", "0.5", "--allow-code", "--quiet"]) == 2
+        assert json.loads((out / "run.json").read_text())["train"]["lr"] == 0.01
+        assert torch.load(out / "last.pt", weights_only=True)["epoch"] == 2
+
+    def test_more_epochs_and_other_places_are_fine(self, tmp_path):
+        out = _run_dir(tmp_path, epochs=1)
+        assert main(["--out", str(out), "--resume", "--epochs", "2", "--cache", "no", "--num-workers", "0",
+                     "--quiet", "--allow-code"]) == 0
+        assert [h["epoch"] for h in json.loads((out / "history.json").read_text())] == [1, 2]
+
+    def test_a_longer_schedule_is_refused(self, tmp_path, capsys):
+        out = _run_dir(tmp_path, epochs=1, extra=["--scheduler", "cosine"])
+        capsys.readouterr()
+        assert main(["--out", str(out), "--resume", "--epochs", "2", "--quiet", "--allow-code"]) == 2
+        assert "the cosine schedule is fixed" in _one_line_error(capsys)
+
+    def test_no_checkpoint_is_said_even_when_quiet(self, tmp_path, capsys):
+        out = tmp_path / "fresh"
+        assert main(BASE + ["--epochs", "1", "--out", str(out), "--resume"]) == 0
+        err = capsys.readouterr().err
+        assert f"no checkpoint at {out / 'last.pt'}; starting a new run" in err
+        assert json.loads((out / "history.json").read_text())[0]["epoch"] == 1
+
+    @pytest.mark.parametrize("damage", ["empty", "cut", "junk"])
+    def test_an_empty_or_cut_checkpoint_is_one_line_naming_it(self, damage, tmp_path, capsys):
+        out = _run_dir(tmp_path)
+        last = out / "last.pt"
+        data = last.read_bytes()
+        last.write_bytes({"empty": b"", "cut": data[: len(data) // 2], "junk": b"not a checkpoint"}[damage])
+        run_json = (out / "run.json").read_bytes()
+        capsys.readouterr()
+        assert main(["--out", str(out), "--resume", "--epochs", "3", "--quiet", "--allow-code"]) == 2
+        err = _one_line_error(capsys)
+        assert str(last) in err and "Traceback" not in err
+        assert (out / "run.json").read_bytes() == run_json
+
+    def test_code_from_a_settings_file_needs_the_flag(self, tmp_path, capsys):
+        out = _run_dir(tmp_path)
+        capsys.readouterr()
+        assert main(["--out", str(out), "--resume", "--epochs", "3", "--quiet"]) == 2
+        err = _one_line_error(capsys)
+        assert f"--model {MODEL} comes from {out / 'run.json'}" in err and "--allow-code" in err
+        cfg = tmp_path / "cfg.json"
+        cfg.write_text(json.dumps({"dataset": "synthetic", "model": MODEL}))
+        assert main(["--config", str(cfg), "--out", str(tmp_path / "c"), "--quiet"]) == 2
+        assert f"--config {cfg}" in _one_line_error(capsys)
+        assert not (tmp_path / "c").exists()
+        with pytest.raises(UsageError, match="unknown keys"):  # the permission itself is never read from a file
+            cfg.write_text(json.dumps({"dataset": "synthetic", "allow_code": True}))
+            run_settings_from_argv(["--config", str(cfg)])
+
+
+class TestBadFiles:
+    def test_out_is_a_file(self, tmp_path, capsys):
+        f = tmp_path / "results.txt"
+        f.write_text("mine")
+        assert main(BASE + ["--out", str(f)]) == 2
+        assert f"--out {f} is a file" in _one_line_error(capsys)
+        assert f.read_text() == "mine"
+
+    def test_a_dataset_that_fails_to_load_names_the_file(self, tiny_fsdd, tmp_path, capsys):
+        bad = tiny_fsdd / "recordings" / "1_ann_6.wav"
+        bad.write_bytes(b"RIFF....WAVEjunk")
+        assert main(["--dataset", "fsdd", "--data-root", str(tiny_fsdd), "--model", "tiny", "--sample-rate", "8000",
+                     "--cache", "yes", "--epochs", "1", "--quiet", "--out", str(tmp_path / "x")]) == 2
+        err = _one_line_error(capsys)
+        assert str(bad) in err or str(tiny_fsdd) in err, err
+
+
+class TestConcurrentRuns:
+    """One run per folder: a second run refuses, naming the process that holds the folder."""
+
+    def test_a_second_run_on_a_held_folder_refuses(self, tmp_path, capsys):
+        out = tmp_path / "shared"
+        holder = subprocess.Popen(
+            [sys.executable, "-c", "import sys, time\nfrom apac_lab.train import RunLock\n"
+             f"with RunLock({str(out)!r}):\n    print('held', flush=True)\n    sys.stdin.read()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_env())
+        try:
+            assert holder.stdout.readline().strip() == "held"
+            assert main(BASE + ["--epochs", "1", "--out", str(out)]) == 2
+            err = _one_line_error(capsys)
+            assert f"in use by process {holder.pid}" in err and str(out / ".lock") in err
+            assert sorted(p.name for p in out.iterdir()) == [".lock"]  # the second run wrote nothing
+        finally:
+            holder.communicate("", timeout=60)
+        assert not (out / ".lock").exists()
+        assert main(BASE + ["--epochs", "1", "--out", str(out)]) == 0  # free again
+
+    def test_a_lock_left_by_a_dead_process_is_taken_over(self, tmp_path, capsys):
+        import socket
+
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True).stdout.strip()
+        out = tmp_path / "stale"
+        out.mkdir()
+        (out / ".lock").write_text(json.dumps({"pid": int(dead), "host": socket.gethostname()}))
+        assert main(BASE + ["--epochs", "1", "--out", str(out)]) == 0
+        assert f"taking over the lock of process {dead}" in capsys.readouterr().err
+        assert not (out / ".lock").exists()
+
+    def test_the_lock_is_released_after_a_failure(self, tmp_path):
+        out = tmp_path / "fail"
+        assert main(BASE + ["--epochs", "1", "--out", str(out), "--model-kwargs", '{"nope": 1}']) == 2
+        assert not (out / ".lock").exists()
+
+
 class TestBadArguments:
     @pytest.mark.parametrize("argv, words", [
         (["--dataset", "mnist"], "unknown dataset"),
@@ -106,6 +299,10 @@ class TestBadArguments:
         (["--dataset", "fsdd", "--model", MODEL, "--mode", "mel+stft+fsdd"], "--checkpoint"),
         (["--dataset", "fsdd", "--model", MODEL, "--mode", "mel"], "only mode 'std'"),
         (["--dataset", "fsdd", "--model", MODEL, "--data-root", "/nonexistent/fsdd"], "does not exist"),
+        (["--dataset", "synthetic", "--model", "tiny", "--model-kwargs", '{"channels": -1}'],
+         "--model tiny --model-kwargs '{\"channels\": -1}': channels must be a whole number >= 1, got -1"),
+        (["--dataset", "synthetic", "--model", "apac", "--model-kwargs", '{"width_mult": -1}'], "width_mult must be > 0"),
+        (["--dataset", "fsdd", "--model-kwargs", "[1, 2]"], "expected a JSON object"),
     ])
     def test_one_line_and_status_2(self, argv, words, tmp_path, capsys):
         assert main(argv + ["--out", str(tmp_path / "x"), "--quiet"]) == 2

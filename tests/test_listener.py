@@ -97,7 +97,7 @@ def test_rejects_bad_shapes():
 # -------------------------------------------------------------------------- recipes
 from apac_lab.data import load_synthetic  # noqa: E402
 from apac_lab.frontends import EchoicFrontend, Gammatonegram  # noqa: E402
-from apac_lab.train import clip_embeddings, echoic_views, fit_listener, fit_probe, reconstruction_report  # noqa: E402
+from apac_lab.recipes import clip_embeddings, echoic_views, fit_listener, fit_probe, reconstruction_report  # noqa: E402
 
 
 def test_recipes_end_to_end_on_a_tiny_set():

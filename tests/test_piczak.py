@@ -218,10 +218,11 @@ def _accuracies_by_hand(probs, labels, clip_ids) -> tuple[float, float, float]:
 
 
 def test_the_experiment_runs_end_to_end_on_a_tiny_set():
-    from apac_lab.models import MSTSettings, format_results, run_comparison
+    from apac_lab.recipes import MSTSettings, format_results, run_comparison
 
-    s = MSTSettings.quick(dataset="synthetic", per_class=2, test_per_class=1, clip_seconds=1.0, frames=21, mst_epochs=1,
-                          clf_epochs=1, finetune_epochs=1, hidden=8, clf_batch=16)
+    s = MSTSettings.quick(dataset="synthetic", per_class=2, test_per_class=1, clip_seconds=1.0, frames=21, hidden=8,
+                          mst_training={"epochs": 1}, classifier_training={"epochs": 1, "batch_size": 16},
+                          finetune_training={"epochs": 1})
     r = run_comparison(s)
     assert [row["config"] for row in r["rows"]] == ["a", "b", "c", "d"]
     test = r["segments"]["test"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from apac_lab.models import MODES, TRAINABLE_MEL_STFT, build_model, count_parameters, list_models, pretrain_fsdd_frontend
+from apac_lab.models import MODES, TRAINABLE_MEL_STFT, build_model, count_parameters, list_models
+from apac_lab.recipes import pretrain_fsdd_frontend
 
 
 def test_names_and_modes():
@@ -78,23 +79,10 @@ def fsdd_checkpoint(tmp_path_factory):
             for i in range(9 if d == 0 else 7):
                 sf.write(root / "recordings" / f"{d}_{spk}_{i}.wav",
                          (0.3 * np.sin(2 * np.pi * (200 + 150 * d + 5 * i) * t)).astype(np.float32), 8000)
-    path = tmp_path_factory.mktemp("ckpt") / "fsdd_frontend.pt"
-    # Keep hold of the trained classifier (only its front-end is saved) to recompute its test accuracy:
-    # a global forward hook sees every eval-mode call giving (batch, 10 digits) logits; the outermost is the net.
-    seen: dict[int, torch.nn.Module] = {}
-
-    def keep(module, args, output):
-        if not module.training and isinstance(output, torch.Tensor) and output.shape[1:] == (10,):
-            seen[id(module)] = module
-
-    handle = torch.nn.modules.module.register_module_forward_hook(keep)
-    try:
-        info = pretrain_fsdd_frontend(path, sample_rate=8000, model="tiny", epochs=1, batch_size=8, root=root,
-                                      n_mels=32, progress=False)
-    finally:
-        handle.remove()
-    net = max(seen.values(), key=lambda m: sum(p.numel() for p in m.parameters()))
-    return {**info, "root": root, "net": net}
+    out = tmp_path_factory.mktemp("ckpt") / "fsdd_frontend"
+    info = pretrain_fsdd_frontend(out=str(out), sample_rate=8000, model="tiny", epochs=1, batch_size=8,
+                                  data_root=str(root), model_kwargs={"n_mels": 32}, quiet=True)
+    return {**info, "root": root, "net": info["run"]["model"]}  # the trained classifier, to recompute its accuracy
 
 
 def test_pretraining_reports_the_test_accuracy_of_the_trained_net(fsdd_checkpoint):

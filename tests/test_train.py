@@ -8,7 +8,8 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from apac_lab.train import TrainConfig, confusion_matrix, evaluate, fit, load_checkpoint, per_class_report
+from apac_lab.checkpoints import load_checkpoint
+from apac_lab.train import TrainConfig, confusion_matrix, evaluate, fit, per_class_report
 
 
 def _data(n=96, seed=0):
@@ -150,3 +151,72 @@ class TestBadInput:
     def test_missing_checkpoint(self, tmp_path):
         with pytest.raises(FileNotFoundError, match="no checkpoint"):
             load_checkpoint(tmp_path / "nope.pt")
+
+
+class TestResumeChecks:
+    """fit(resume=True) continues only a run it can continue exactly."""
+
+    def test_a_changed_setting_is_refused_before_anything_is_written(self, tmp_path):
+        from apac_lab.train import ResumeMismatch
+
+        fit(_model(), _data(), None, _cfg(tmp_path, epochs=2))
+        before = (tmp_path / "last.pt").read_bytes()
+        for change, words in (({"lr": 0.5}, "lr 0.01 -> 0.5"), ({"batch_size": 8}, "batch_size 16 -> 8"),
+                              ({"seed": 1}, "seed 0 -> 1"), ({"epochs": 1}, "epochs 2 done -> 1")):
+            with pytest.raises(ResumeMismatch, match=words):
+                fit(_model(), _data(), None, _cfg(tmp_path, **change), resume=True)
+        assert (tmp_path / "last.pt").read_bytes() == before
+
+    def test_what_does_not_change_the_result_may_change(self, tmp_path):
+        fit(_model(), _data(), None, _cfg(tmp_path, epochs=1))
+        hist = fit(_model(), _data(), None, _cfg(tmp_path, epochs=2, num_workers=0, amp=False), resume=True)
+        assert [h["epoch"] for h in hist] == [1, 2]
+
+    def test_differences_by_hand(self):
+        cfg = TrainConfig(epochs=5, scheduler="onecycle")
+        saved = {**TrainConfig(epochs=3, scheduler="onecycle").to_dict(), "lr": 0.1}
+        assert cfg.resume_differences(saved, epochs_done=3) == [
+            ("lr", 0.1, 0.001), ("epochs", 3, "5 (the onecycle schedule is fixed)")]
+        assert TrainConfig(epochs=5).resume_differences(TrainConfig(epochs=3).to_dict(), epochs_done=3) == []
+
+    def test_no_checkpoint_is_said(self, tmp_path, capsys):
+        fit(_model(), _data(), None, _cfg(tmp_path, epochs=1), resume=True)
+        assert f"no checkpoint at {tmp_path / 'last.pt'}; starting a new run" in capsys.readouterr().err
+
+    def test_resume_needs_a_folder(self):
+        with pytest.raises(ValueError, match="set out_dir"):
+            fit(_model(), _data(), None, _cfg(epochs=1), resume=True)
+
+
+class TestSettingFields:
+    def test_every_field_has_help_and_bad_values_name_the_field(self):
+        import dataclasses
+
+        assert all(f.metadata.get("help") for f in dataclasses.fields(TrainConfig))
+        for kw, words in (({"lr": 0}, "lr must be > 0"), ({"momentum": 1.0}, r"momentum must be in \[0, 1\)"),
+                          ({"epochs": "3"}, "epochs must be int, got '3'"), ({"grad_clip": -1.0}, "grad_clip")):
+            with pytest.raises(ValueError, match=words):
+                TrainConfig(**kw)
+        assert TrainConfig(lr=1).lr == 1.0 and isinstance(TrainConfig(lr=1).lr, float)
+
+
+class TestRunLock:
+    def test_reentrant_in_a_process_and_released(self, tmp_path):
+        from apac_lab.train import RunLock
+
+        with RunLock(tmp_path):
+            with RunLock(tmp_path):  # run() holds it, fit() takes it again
+                pass
+            assert (tmp_path / ".lock").is_file()
+        assert not (tmp_path / ".lock").exists()
+
+    def test_fit_refuses_a_folder_another_process_holds(self, tmp_path):
+        import os
+        import socket
+
+        from apac_lab.train import RunFolderBusy
+
+        (tmp_path / ".lock").write_text(json.dumps({"pid": os.getppid(), "host": socket.gethostname()}))
+        with pytest.raises(RunFolderBusy, match=f"in use by process {os.getppid()}"):
+            fit(_model(), _data(), None, _cfg(tmp_path, epochs=1))
+        assert not (tmp_path / "last.pt").exists()

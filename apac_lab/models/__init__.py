@@ -1,7 +1,10 @@
 """Models: APAC (the dual-pathway classifier), its blocks, its five front-end modes, the
 MobileNetV2 / ResNet50 / VGG19 baselines, one registry to build any of them, the listener
 autoencoder (notebook 03), and the MSTmodel that learns the log-mel transform with Piczak's
-CNN and test-time voting (notebook 04)."""
+CNN and test-time voting (notebook 04).
+
+Layer: above :mod:`apac_lab.frontends` and :mod:`apac_lab.data`; knows nothing of training
+(the experiments that train these models are in :mod:`apac_lab.recipes`)."""
 
 from apac_lab.models.apac import APAC, APAC_STAGES
 from apac_lab.models.baselines import (
@@ -20,12 +23,8 @@ from apac_lab.models.mst import MST_LAYERS, MSTmodel, mst_frame_centers, mst_num
 from apac_lab.models.mst_analysis import (
     band_errors, filter_responses, mel_band_centers, model_outputs, probe_errors, probe_signals, sort_filters_by_peak,
 )
-from apac_lab.models.mst_recipes import (
-    MSTSettings, clip_scores, format_results, load_segments, run_comparison, train_classifier, train_mst,
-)
 from apac_lab.models.mst_targets import MST_DEFAULTS, LogMelDB, MSTTarget, MSTTargetDataset, RangeNormalizer
 from apac_lab.models.piczak import PICZAK_CONFIGS, PICZAK_LAYERS, PiczakCNN, build_piczak, finetune_from
-from apac_lab.models.pretrain import pretrain_fsdd_frontend
 from apac_lab.models.registry import TinyCNN, build_model, count_parameters, list_models, register_model
 from apac_lab.models.strf_classifier import STRF_LAYER_KINDS, FreeSTRF, STRFClassifier
 from apac_lab.models.voting import VOTING_METHODS, clip_accuracy, vote_majority, vote_probability
@@ -37,7 +36,7 @@ __all__ = [
     "SpatialAttention", "SqueezeExcitation", "make_divisible",
     # front-end modes
     "MODES", "TRAINABLE_MEL_STFT", "APACFrontEnd", "load_frontend_checkpoint", "mel_to_mfcc",
-    "save_frontend_checkpoint", "pretrain_fsdd_frontend",
+    "save_frontend_checkpoint",
     # baselines
     "IMAGENET_URLS", "MobileNetV2", "ResNet50", "SpectrogramClassifier", "VGG19", "adapt_imagenet_state_dict",
     "load_imagenet_weights",
@@ -45,13 +44,11 @@ __all__ = [
     "TinyCNN", "build_model", "count_parameters", "list_models", "register_model",
     # the listener (notebook 03)
     "EmbeddingClassifier", "Listener",
-    # the MSTmodel, its targets, analysis and experiment; Piczak's CNN and voting (notebook 04)
+    # the MSTmodel, its targets and analysis; Piczak's CNN and voting (notebook 04)
     "MST_LAYERS", "MSTmodel", "mst_frame_centers", "mst_num_frames", "set_trainable",
     "MST_DEFAULTS", "LogMelDB", "MSTTarget", "MSTTargetDataset", "RangeNormalizer",
     "band_errors", "filter_responses", "mel_band_centers", "model_outputs", "probe_errors", "probe_signals",
     "sort_filters_by_peak",
-    "MSTSettings", "clip_scores", "format_results", "load_segments", "run_comparison", "train_classifier",
-    "train_mst",
     "PICZAK_CONFIGS", "PICZAK_LAYERS", "PiczakCNN", "build_piczak", "finetune_from",
     "VOTING_METHODS", "clip_accuracy", "vote_majority", "vote_probability",
 ]

@@ -42,6 +42,7 @@ import torch
 import torchaudio
 from torch import nn
 
+from apac_lab.checkpoints import read_frontend_checkpoint, write_frontend_checkpoint
 from apac_lab.frontends import MelSpectrogram, NNAudioMel, frontend_settings, power_to_db, safe_log
 
 __all__ = ["MODES", "TRAINABLE_MEL_STFT", "APACFrontEnd", "check_waveform_batch", "mel_to_mfcc",
@@ -53,7 +54,6 @@ TRAINABLE_MEL_STFT: dict[str, tuple[bool, bool]] = {
     "std": (False, False), "mel": (True, False), "stft": (False, True),
     "mel+stft": (True, True), "mel+stft+fsdd": (True, True),
 }
-_CKPT_KIND = "apac_lab.frontend"
 
 
 def check_mode(mode: str) -> str:
@@ -130,7 +130,7 @@ class APACFrontEnd(nn.Module):
         eps (float, default 1e-6): floor of the log-mel.
         top_db (float | None, default 80.0): MFCC dynamic range per clip.
         checkpoint (str | Path | None, default None): front-end checkpoint to start from;
-            required by ``mel+stft+fsdd`` (see :func:`apac_lab.models.pretrain_fsdd_frontend`),
+            required by ``mel+stft+fsdd`` (see :func:`apac_lab.recipes.pretrain_fsdd_frontend`),
             refused by the other modes.
 
     Shape: ``(batch, samples)`` -> ``(log_mel (batch, n_mels, frames), mfcc (batch, n_mfcc, frames) | None)``
@@ -182,7 +182,7 @@ class APACFrontEnd(nn.Module):
             if checkpoint is None:
                 raise ValueError(
                     "mode 'mel+stft+fsdd' starts from a front-end pre-trained on FSDD: pass checkpoint=PATH, "
-                    "made by apac_lab.models.pretrain_fsdd_frontend(PATH, sample_rate=...)"
+                    "the frontend.pt of apac_lab.recipes.pretrain_fsdd_frontend(out=..., sample_rate=...)"
                 )
             load_frontend_checkpoint(self, checkpoint)
         elif checkpoint is not None:
@@ -235,36 +235,22 @@ class APACFrontEnd(nn.Module):
 
 def save_frontend_checkpoint(frontend: APACFrontEnd, path: str | Path, **meta) -> Path:
     """Save a front-end's weights and settings (atomically) for ``mode="mel+stft+fsdd"``."""
-    from apac_lab.train import save_checkpoint
-
-    state = {"kind": _CKPT_KIND, "mode": frontend.mode, "config": frontend.config(),
-             "frontend": {k: v for k, v in frontend.state_dict().items()}, "meta": dict(meta)}
-    save_checkpoint(path, state)
-    return Path(path)
+    return write_frontend_checkpoint(path, mode=frontend.mode, config=frontend.config(),
+                                     state=frontend.state_dict(), meta=meta)
 
 
 def load_frontend_checkpoint(frontend: APACFrontEnd, path: str | Path) -> dict:
     """Load the mel and STFT weights saved by :func:`save_frontend_checkpoint` into ``frontend``.
 
     Also accepts a training checkpoint of :func:`apac_lab.train.fit` whose model holds a
-    ``frontend.`` sub-module. Returns the checkpoint's ``meta`` dict.
+    ``frontend.`` sub-module (the file format: :mod:`apac_lab.checkpoints`). Returns the
+    checkpoint's ``meta`` dict.
 
     Raises:
         FileNotFoundError: no file at ``path``.
         ValueError: the checkpoint is not a front-end one, or its settings differ.
     """
-    from apac_lab.train import load_checkpoint
-
-    ckpt = load_checkpoint(path)
-    if isinstance(ckpt, dict) and ckpt.get("kind") == _CKPT_KIND:
-        state, config, meta = ckpt["frontend"], ckpt["config"], ckpt.get("meta", {})
-    elif isinstance(ckpt, dict) and isinstance(ckpt.get("model"), dict):
-        state = {k[len("frontend."):]: v for k, v in ckpt["model"].items() if k.startswith("frontend.")}
-        config, meta = None, {}
-        if not state:
-            raise ValueError(f"{path}: a training checkpoint whose model has no 'frontend.' weights")
-    else:
-        raise ValueError(f"{path}: not a front-end checkpoint (make one with apac_lab.models.pretrain_fsdd_frontend)")
+    state, config, meta = read_frontend_checkpoint(path)
     if config is not None:
         want = frontend.config()
         diff = {k: (config.get(k), want[k]) for k in ("sample_rate", "n_fft", "hop_length", "n_mels")

@@ -41,6 +41,8 @@ class TinyCNN(nn.Module):
 
     def __init__(self, n_classes: int, frontend: APACFrontEnd, channels: int = 8) -> None:
         super().__init__()
+        if not isinstance(channels, int) or isinstance(channels, bool) or channels < 1:
+            raise ValueError(f"channels must be a whole number >= 1, got {channels!r}")
         self.frontend = frontend
         self.mel_norm = nn.BatchNorm1d(frontend.n_mels)
         self.net = nn.Sequential(
@@ -125,7 +127,7 @@ def build_model(
         sample_rate (int, default 16000): Hz of the input; window and hop scale with it.
         mode (str, default "std"): one of :data:`MODES`.
         checkpoint (str | Path | None, default None): front-end checkpoint, for mode
-            "mel+stft+fsdd" (made by :func:`apac_lab.models.pretrain_fsdd_frontend`).
+            "mel+stft+fsdd" (the ``frontend.pt`` of :func:`apac_lab.recipes.pretrain_fsdd_frontend`).
         pretrained (bool | str | Path, default False): ImageNet weights for the baselines:
             True downloads torchvision's file with torch.hub; a path reads a local copy.
         **kw: front-end settings (``n_fft``, ``hop_length``, ``n_mels``, ``n_mfcc``, ``f_min``,

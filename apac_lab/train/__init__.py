@@ -1,17 +1,23 @@
-"""Training: one config object, one loop (fit / evaluate), metrics, augmentation, and the CLI
-(settings -> runner -> cli: ``python -m apac_lab.train``)."""
+"""Training: one loop (fit / evaluate), metrics, augmentation, the settings of a run and the CLI
+(options -> runner -> cli: ``python -m apac_lab.train``).
+
+Layer: above :mod:`apac_lab.models`, below :mod:`apac_lab.recipes` (the notebooks' experiments).
+"""
 
 from apac_lab.train.augment import (
     AddNoise, RandomEQ, SpecAugment, SpeedPerturb, TimeShift, WaveAugment, attach_spec_augment, find_frontend,
 )
-from apac_lab.train.config import TrainConfig
-from apac_lab.train.listener import clip_embeddings, echoic_views, fit_listener, fit_probe, reconstruction_report
-from apac_lab.train.loop import evaluate, fit, load_checkpoint, make_loader, predict, save_checkpoint
+from apac_lab.train.config import SettingError, TrainConfig, setting
+from apac_lab.train.lock import RunFolderBusy, RunLock
+from apac_lab.train.loop import ResumeMismatch, check_resume, evaluate, fit, make_loader, predict
 from apac_lab.train.metrics import accuracy, confusion_matrix, format_report, per_class_report
+from apac_lab.train.options import RunSettings, UsageError, read_settings_file, run_settings
+from apac_lab.train.runner import build_from_settings, run
 
 __all__ = [
-    "TrainConfig", "evaluate", "fit", "load_checkpoint", "make_loader", "predict", "save_checkpoint",
+    "TrainConfig", "SettingError", "setting", "evaluate", "fit", "make_loader", "predict", "check_resume",
+    "ResumeMismatch", "RunLock", "RunFolderBusy",
     "accuracy", "confusion_matrix", "format_report", "per_class_report",
-    "clip_embeddings", "echoic_views", "fit_listener", "fit_probe", "reconstruction_report",
+    "RunSettings", "UsageError", "read_settings_file", "run_settings", "run", "build_from_settings",
     "AddNoise", "RandomEQ", "SpecAugment", "SpeedPerturb", "TimeShift", "WaveAugment", "attach_spec_augment", "find_frontend",
 ]

@@ -4,7 +4,9 @@ One run: load the data through :func:`apac_lab.data.load_dataset` (the resolutio
 build a model from the registry (:func:`apac_lab.models.build_model`), train it with
 :func:`apac_lab.train.fit`, then evaluate it on the test split and write, to ``--out``:
 
-* ``run.json``: every setting of the run (a valid ``--config`` file for a re-run);
+* ``run.json``: every setting of the run, :meth:`RunSettings.to_dict` (a valid ``--config``
+  file for a re-run), written once the data, the model and (with ``--resume``) the
+  checkpoint have loaded;
 * ``config.json``, ``last.pt`` (every epoch, atomic), ``history.json``: from :func:`fit`;
 * ``model.pt``: the final weights with what is needed to rebuild the model;
 * ``frontend.pt``: the trained front-end, in trainable modes (the checkpoint that mode
@@ -14,16 +16,29 @@ build a model from the registry (:func:`apac_lab.models.build_model`), train it 
 
 Settings come from, in increasing priority: the defaults, ``OUT/run.json`` when
 resuming, a ``--config`` JSON file (the same keys as the flags, with ``_``), and the
-flags given. Bad settings print one line, ``apac-lab-train: error: ...``, and exit
-with status 2. Under ``torchrun --nproc_per_node=N`` the same command initialises the
-process group (NCCL on CUDA, Gloo on the CPU) and trains with DistributedDataParallel;
-``--batch-size`` is then per process.
+flags given. The flags are made from the fields of :class:`RunSettings` and its nested
+:class:`TrainConfig` (their help text and checks live there). Bad settings print one
+line, ``apac-lab-train: error: ...``, and exit with status 2.
+
+* ``--resume`` refuses, naming the differences, when a setting that changes the result
+  (model, mode, dataset, learning rate, batch size, seed, ...; fewer epochs than done)
+  differs from the saved run's; without a checkpoint in ``--out`` it says that it starts
+  a new run. An empty or cut ``last.pt`` is named in one line.
+* ``--model package.module:function`` imports and runs that code. From the command line
+  that is what was asked; from a settings file (``--config``, ``run.json``) it is refused
+  unless ``--allow-code`` is given on the command line.
+* One run per folder: a second run on the same ``--out`` refuses while the first holds
+  ``OUT/.lock`` (naming its process).
+
+Under ``torchrun --nproc_per_node=N`` the same command initialises the process group (NCCL
+on CUDA, Gloo on the CPU) and trains with DistributedDataParallel; ``--batch-size`` is then
+per process.
 
 Examples::
 
     python -m apac_lab.train --dataset fsdd --model apac --mode std --epochs 20 --out runs/fsdd
     python -m apac_lab.train --out runs/fsdd --resume          # continue an interrupted run
-    torchrun --nproc_per_node=2 -m apac_lab.train --config run.json
+    torchrun --nproc_per_node=2 -m apac_lab.train --config runs/fsdd/run.json --out runs/fsdd-ddp
 
 Notebook: 05_apac_training.
 """
@@ -31,18 +46,17 @@ Notebook: 05_apac_training.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Sequence
 
+from apac_lab.train.config import add_flags
+from apac_lab.train.options import RunSettings, UsageError, read_settings_file, run_settings
 from apac_lab.train.runner import PROG, build_from_settings, cache_in_memory, run
-from apac_lab.train.settings import (
-    OPTIONS, UsageError, default_settings, finish_settings, read_settings_file, settings,
-)
 
-__all__ = ["main", "build_parser", "resolve_settings", "settings", "run", "build_from_settings", "cache_in_memory",
-           "OPTIONS", "UsageError"]
+__all__ = ["main", "build_parser", "run_settings_from_argv", "run_settings", "run", "build_from_settings",
+           "cache_in_memory", "RunSettings", "UsageError"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,60 +65,46 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser; only the flags actually given appear in its namespace."""
+    """The argument parser, made from :class:`RunSettings`; only the flags given appear in its namespace."""
     p = _Parser(prog=PROG, description="Train and evaluate an APAC-lab model (checkpoints, metrics, resume, DDP).",
-                argument_default=argparse.SUPPRESS, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                argument_default=argparse.SUPPRESS)
     p.add_argument("--config", help="JSON file of settings (the keys below, with '_'); flags override it")
-    for key, (typ, default, help_, extra) in OPTIONS.items():
-        flag = "--" + key.replace("_", "-")
-        help_ = f"{help_} [default: {default}]"
-        if typ is bool:
-            p.add_argument(flag, action=argparse.BooleanOptionalAction, help=help_)
-        elif typ is dict:
-            p.add_argument(flag, type=_json_object, help=help_)
-        elif typ is list:
-            p.add_argument(flag, **({"type": str} | extra), help=help_)
-        else:
-            p.add_argument(flag, type=typ, help=help_, **extra)
+    p.add_argument("--allow-code", action="store_true",
+                   help="allow a --model package.module:function read from --config or run.json (it runs that code)")
+    add_flags(p, RunSettings)
     return p
 
 
-def _json_object(text: str) -> dict:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise argparse.ArgumentTypeError(f"not valid JSON ({exc})") from None
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError("expected a JSON object, like '{\"width_mult\": 0.5}'")
-    return value
+def run_settings_from_argv(argv: Sequence[str] | None = None) -> RunSettings:
+    """The run's settings from the command line: defaults, ``OUT/run.json`` (with ``--resume``),
+    ``--config``, then the flags; checked.
 
-
-def resolve_settings(argv: Sequence[str] | None = None) -> dict:
-    """Merge defaults, ``OUT/run.json`` (with ``--resume``), ``--config`` and the flags; check them.
-
-    >>> s = resolve_settings(["--dataset", "synthetic", "--epochs", "2"])
-    >>> s["epochs"], s["lr"], s["out"]
+    >>> s = run_settings_from_argv(["--dataset", "synthetic", "--epochs", "2"])
+    >>> s.train.epochs, s.train.lr, s.out
     (2, 0.001, 'runs/synthetic-apac-std')
     """
     args = vars(build_parser().parse_args(argv))
-    settings = default_settings()
+    allow_code = args.pop("allow_code", False)
     config_file = args.pop("config", None)
     from_file = read_settings_file(config_file, "config file") if config_file else {}
     resume = args.get("resume", from_file.get("resume", False))
     out = args.get("out", from_file.get("out"))
-    if resume and out and (Path(out) / "run.json").is_file():
-        previous = read_settings_file(Path(out) / "run.json", "run file")
-        settings.update(previous)
-    settings.update(from_file)
-    settings.update(args)
-    return finish_settings(settings, "--dataset speechcommands|fsdd|synthetic (or 'dataset' in --config)")
+    previous, run_file = {}, Path(out) / "run.json" if out else None
+    if resume and run_file is not None and run_file.is_file():
+        previous = read_settings_file(run_file, "run file")
+    merged = {**previous, **from_file, **args}
+    model = merged.get("model", "")
+    if ":" in model and "model" not in args and not allow_code:
+        source = f"--config {config_file}" if "model" in from_file else f"{run_file}"
+        raise UsageError(f"--model {model} comes from {source} and would import and run that code: give "
+                         "--allow-code on the command line to allow it, or --model NAME")
+    return run_settings(**merged)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 done, 2 bad settings, 130 interrupted)."""
     try:
-        s = resolve_settings(argv)
-        run(s)
+        run(run_settings_from_argv(argv))
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
@@ -112,6 +112,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: interrupted; continue with --resume (same --out)", file=sys.stderr)
         return 130
     return 0
+
+
+def __getattr__(name: str):
+    if name == "settings":  # notebook 05 of release 0.1 imports it
+        warnings.warn("apac_lab.train.cli.settings is deprecated: use apac_lab.train.run_settings (it returns a "
+                      "RunSettings)", DeprecationWarning, stacklevel=2)
+        return run_settings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,9 +4,13 @@
   item in DataLoader workers: workers only read audio.
 * Mixed precision on CUDA, tqdm progress, a metric history.
 * Checkpoints every epoch, written atomically (temporary file, then rename) and read
-  with ``weights_only=True``. ``resume=True`` continues an interrupted run. Shuffling and
-  dropout are seeded per epoch from ``config.seed``, so on the CPU a run that is killed
-  and resumed ends with the same metrics as one that was not.
+  with ``weights_only=True`` (:mod:`apac_lab.checkpoints`). ``resume=True`` continues an
+  interrupted run, and refuses (:class:`ResumeMismatch`) when a setting that changes the
+  result differs from the checkpoint's. Shuffling and dropout are seeded per epoch from
+  ``config.seed``, so on the CPU a run that is killed and resumed ends with the same
+  metrics as one that was not.
+* While it writes into ``config.out_dir`` it holds the folder's lock
+  (:class:`apac_lab.train.lock.RunLock`): a second run on the same folder refuses.
 * Augmentation (``augment=``, see :mod:`apac_lab.train.augment`) runs batched on the
   device, on training batches only.
 * Under ``torchrun`` (``torch.distributed`` initialised) the model (with its front-end)
@@ -23,9 +27,8 @@ Notebook: 05_apac_training (and every notebook that trains).
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
-import os
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -36,11 +39,13 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from tqdm.auto import tqdm
 
+from apac_lab.checkpoints import load_checkpoint, save_checkpoint
 from apac_lab.train.config import TrainConfig
+from apac_lab.train.lock import RunLock
 from apac_lab.train.metrics import accuracy, confusion_matrix
 from apac_lab.utils import get_device
 
-__all__ = ["fit", "evaluate", "predict", "save_checkpoint", "load_checkpoint", "make_loader"]
+__all__ = ["fit", "evaluate", "predict", "make_loader", "check_resume", "ResumeMismatch"]
 
 
 def _distributed() -> bool:
@@ -157,23 +162,6 @@ def _sum_across(values: list[float], device: torch.device) -> list[float]:
     t = torch.tensor(values, dtype=torch.float64, device=device)
     dist.all_reduce(t)
     return t.tolist()
-
-
-def save_checkpoint(path: str | Path, state: dict) -> None:
-    """Write ``state`` with torch.save to a temporary file, then rename it over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
-    """Read a checkpoint with ``weights_only=True`` (tensors, numbers, strings, containers)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    return torch.load(path, map_location=map_location, weights_only=True)
 
 
 @torch.no_grad()
@@ -303,7 +291,9 @@ def fit(
         config (TrainConfig | None, default None): the run's settings.
         frontend (nn.Module | None, default None): applied batched on the device; its
             trainable parameters (if any) are optimised with the model's.
-        resume (bool, default False): continue from ``config.out_dir/last.pt`` if present.
+        resume (bool, default False): continue from ``config.out_dir/last.pt``; without a
+            checkpoint there it says so (on stderr) and starts a new run. Refused
+            (:class:`ResumeMismatch`) when a setting that changes the result differs.
         on_epoch_end (Callable[[dict], None] | None): called with each epoch's record.
         augment (nn.Module | None, default None): applied to each training batch on the
             device before ``frontend`` (e.g. :class:`apac_lab.train.WaveAugment`); never
@@ -322,6 +312,31 @@ def fit(
     [1, 2]
     """
     config = config or TrainConfig()
+    out = Path(config.out_dir) if config.out_dir else None
+    lock = RunLock(out) if out is not None and _rank() == 0 else contextlib.nullcontext()
+    with lock:
+        return _fit(model, train_data, val_data, config, frontend=frontend, resume=resume, on_epoch_end=on_epoch_end,
+                    augment=augment)
+
+
+class ResumeMismatch(ValueError):
+    """Resuming a run with settings that would change its result."""
+
+
+def check_resume(checkpoint: dict, config: TrainConfig, path: str | Path) -> None:
+    """Refuse (:class:`ResumeMismatch`, one line) to continue ``checkpoint`` with ``config`` when
+    a setting that changes the result differs (see :meth:`TrainConfig.resume_differences`)."""
+    saved = checkpoint.get("config")
+    if not isinstance(saved, dict):
+        return
+    diffs = config.resume_differences(saved, int(checkpoint.get("epoch", 0)))
+    if diffs:
+        what = "; ".join(f"{k} {a} -> {b}" for k, a, b in diffs)
+        raise ResumeMismatch(f"cannot resume {path}: it was trained with other settings ({what}); resume with its "
+                             "own settings, or start a new run in another folder")
+
+
+def _fit(model, train_data, val_data, config, *, frontend, resume, on_epoch_end, augment) -> list[dict]:
     device = get_device(config.device)
     if _distributed() and device.type == "cuda" and device.index is None:
         device = torch.device("cuda", torch.cuda.current_device())
@@ -346,8 +361,14 @@ def fit(
     history: list[dict] = []
     start_epoch, best_loss, best_state, stale = 0, float("inf"), None, 0
     out = Path(config.out_dir) if config.out_dir else None
-    if resume and out is not None and (out / "last.pt").is_file():
+    if resume and out is None:
+        raise ValueError("resume=True continues the run in config.out_dir: set out_dir")
+    if resume and not (out / "last.pt").is_file() and _rank() == 0:
+        print(f"[apac_lab] resume: no checkpoint at {out / 'last.pt'}; starting a new run from epoch 1",
+              file=sys.stderr, flush=True)
+    if resume and (out / "last.pt").is_file():
         ckpt = load_checkpoint(out / "last.pt", map_location=device)
+        check_resume(ckpt, config, out / "last.pt")
         model.load_state_dict(ckpt["model"])
         if frontend is not None and "frontend" in ckpt:
             frontend.load_state_dict(ckpt["frontend"])

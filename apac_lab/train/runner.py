@@ -1,13 +1,18 @@
-"""One training run from its settings: load the data (the resolution rule), build the model
-(the registry), train with :func:`apac_lab.train.fit` (DDP under torchrun), evaluate on the
-test split and write the results. The command line (:mod:`apac_lab.train.cli`) and the
-notebooks call :func:`run`.
+"""One training run from its settings (:class:`apac_lab.train.RunSettings`): load the data (the
+resolution rule), build the model (the registry), train with :func:`apac_lab.train.fit` (DDP
+under torchrun), evaluate on the test split and write the results. The command line
+(:mod:`apac_lab.train.cli`), the recipes and the notebooks call :func:`run`.
+
+Every failure that comes from the settings or the files they name (a dataset that does not
+load, a model that cannot be built, an ``--out`` that is a file, an unreadable or mismatched
+checkpoint, a folder another run holds) is a :class:`UsageError`: one line naming the path.
 
 Notebook: 05_apac_training.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib
 import json
@@ -17,7 +22,9 @@ from pathlib import Path
 
 import torch
 
-from apac_lab.train.settings import UsageError
+from apac_lab.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from apac_lab.train.lock import RunFolderBusy, RunLock
+from apac_lab.train.options import RunSettings, UsageError, flag_name
 
 __all__ = ["run", "build_from_settings", "cache_in_memory"]
 
@@ -36,38 +43,73 @@ def _builder(name: str):
     return lambda **kw: build_model(name, **kw)
 
 
-def build_from_settings(s: dict, n_classes: int) -> torch.nn.Module:
-    """The model a run's settings describe (used by ``model.pt`` loaders and the notebook)."""
-    kwargs = dict(n_classes=n_classes, sample_rate=s["sample_rate"], mode=s["mode"], checkpoint=s["checkpoint"],
-                  pretrained=s["pretrained"], **s["model_kwargs"])
-    return _builder(s["model"])(**kwargs)
+def build_from_settings(s: RunSettings, n_classes: int) -> torch.nn.Module:
+    """The model a run's settings describe (used by ``model.pt`` loaders and the notebook).
+
+    Raises:
+        UsageError: the model cannot be built with these settings (one line).
+    """
+    kwargs = dict(n_classes=n_classes, sample_rate=s.sample_rate, mode=s.mode, checkpoint=s.checkpoint,
+                  pretrained=s.pretrained, **s.model_kwargs)
+    build = _builder(s.model)
+    try:
+        return build(**kwargs)
+    except (ValueError, TypeError, RuntimeError, FileNotFoundError) as exc:
+        given = f" --model-kwargs '{json.dumps(s.model_kwargs)}'" if s.model_kwargs else ""
+        raise UsageError(f"--model {s.model}{given}: {_first_line(exc)}") from None
 
 
-def _load_data(s: dict, verbose: bool):
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+_DATA_ERRORS = (ValueError, TypeError, OSError, RuntimeError, EOFError)
+
+
+def _load_data(s: RunSettings, verbose: bool):
     from apac_lab.data import load_dataset
 
-    num_samples = int(round(s["clip_seconds"] * s["sample_rate"]))
-    kw = dict(root=s["data_root"], sample_rate=s["sample_rate"], num_samples=num_samples, verbose=verbose)
-    if s["holdout_speakers"]:
-        kw["holdout_speakers"] = s["holdout_speakers"]
-    train = load_dataset(s["dataset"], "train", **kw)
-    test = load_dataset(s["dataset"], "test", **kw)
-    val = None
-    if s["val_fraction"] > 0:
-        try:
-            val = load_dataset(s["dataset"], "validation", **kw)
-        except ValueError:  # no validation split (SplitError): carve one from train
-            gen = torch.Generator().manual_seed(s["seed"])
-            order = torch.randperm(len(train), generator=gen).tolist()
-            n_val = max(1, int(round(s["val_fraction"] * len(train))))
-            val, train = train.subset(sorted(order[:n_val]), name=f"{train.name}[val]"), train.subset(sorted(order[n_val:]))
-    if s["per_class"]:
-        train = train.balanced(s["per_class"], seed=s["seed"])
-        if val is not None:
-            val = val.balanced(max(1, s["per_class"] // 4), seed=s["seed"])
-    if s["test_per_class"]:
-        test = test.balanced(s["test_per_class"], seed=s["seed"])
+    num_samples = int(round(s.clip_seconds * s.sample_rate))
+    kw = dict(root=s.data_root, sample_rate=s.sample_rate, num_samples=num_samples, verbose=verbose)
+    if s.holdout_speakers:
+        kw["holdout_speakers"] = s.holdout_speakers
+    try:
+        train = load_dataset(s.dataset, "train", **kw)
+        test = load_dataset(s.dataset, "test", **kw)
+        val = None
+        if s.val_fraction > 0:
+            try:
+                val = load_dataset(s.dataset, "validation", **kw)
+            except ValueError:  # no validation split (SplitError): carve one from train
+                gen = torch.Generator().manual_seed(s.train.seed)
+                order = torch.randperm(len(train), generator=gen).tolist()
+                n_val = max(1, int(round(s.val_fraction * len(train))))
+                val, train = (train.subset(sorted(order[:n_val]), name=f"{train.name}[val]"),
+                              train.subset(sorted(order[n_val:])))
+        if s.per_class:
+            train = train.balanced(s.per_class, seed=s.train.seed)
+            if val is not None:
+                val = val.balanced(max(1, s.per_class // 4), seed=s.train.seed)
+        if s.test_per_class:
+            test = test.balanced(s.test_per_class, seed=s.train.seed)
+    except _DATA_ERRORS as exc:
+        raise UsageError(_data_error(s, exc)) from None
     return train, val, test
+
+
+def _data_error(s: RunSettings, exc: BaseException) -> str:
+    """One line: what failed, and where the data was looked for (unless the message says)."""
+    from apac_lab.data import dataset_root
+
+    msg = _first_line(exc)
+    try:
+        where = dataset_root(s.dataset, s.data_root)
+    except ValueError:
+        where = None
+    if where is not None and str(where) not in msg:
+        return f"dataset {s.dataset} at {where}: {msg}"
+    return f"dataset {s.dataset}: {msg}"
 
 
 def cache_in_memory(ds, mode: str = "auto", *, progress: bool = True):
@@ -91,41 +133,44 @@ _DATA_KEYS = ("dataset", "data_root", "sample_rate", "clip_seconds", "holdout_sp
 _last_data: list = []  # [(key, (train, val, test))]: the last in-memory data, reused by the next run
 
 
-def _cached(s: dict, splits, progress: bool):
+def _cached(s: RunSettings, splits, progress: bool):
     """The splits in memory, reusing the previous run's when its data settings were the same
     (a notebook that trains five modes reads and resamples the clips once)."""
-    key = json.dumps({**{k: s[k] for k in _DATA_KEYS}, "env": os.environ.get("APAC_LAB_DATA")}, sort_keys=True)
+    flat = s.to_flat()
+    key = json.dumps({**{k: flat[k] for k in _DATA_KEYS}, "env": os.environ.get("APAC_LAB_DATA")}, sort_keys=True)
     if _last_data and _last_data[0][0] == key:
         return _last_data[0][1]
-    cached = tuple(cache_in_memory(d, s["cache"], progress=progress) for d in splits)
+    try:
+        cached = tuple(cache_in_memory(d, s.cache, progress=progress) for d in splits)
+    except _DATA_ERRORS as exc:
+        raise UsageError(_data_error(s, exc)) from None
     _last_data.clear()
     if all(d is None or not hasattr(d, "clips") for d in cached):  # all in memory: worth keeping
         _last_data.append((key, cached))
     return cached
 
 
-def _augmentations(s: dict, model: torch.nn.Module):
+def _augmentations(s: RunSettings, model: torch.nn.Module):
     from apac_lab.train.augment import SpecAugment, WaveAugment, attach_spec_augment
 
     wave = None
-    if s["time_shift"] > 0 or s["noise_snr"] is not None or s["speed"] is not None or s["eq_db"] > 0 \
-            or s["gain_db"] is not None:
-        wave = WaveAugment(max_shift=s["time_shift"], snr_db=tuple(s["noise_snr"]) if s["noise_snr"] else None,
-                           noise_p=s["noise_p"], speed=tuple(s["speed"]) if s["speed"] else None,
-                           eq_db=s["eq_db"], gain_db=tuple(s["gain_db"]) if s["gain_db"] else None)
-    if s["spec_augment"] is not None or s["time_stretch"] is not None:
-        f, t = s["spec_augment"] or (0, 0)
-        attach_spec_augment(model, SpecAugment(f, t, time_stretch=tuple(s["time_stretch"]) if s["time_stretch"] else None))
+    if s.time_shift > 0 or s.noise_snr is not None or s.speed is not None or s.eq_db > 0 or s.gain_db is not None:
+        wave = WaveAugment(max_shift=s.time_shift, snr_db=tuple(s.noise_snr) if s.noise_snr else None,
+                           noise_p=s.noise_p, speed=tuple(s.speed) if s.speed else None,
+                           eq_db=s.eq_db, gain_db=tuple(s.gain_db) if s.gain_db else None)
+    if s.spec_augment is not None or s.time_stretch is not None:
+        f, t = s.spec_augment or (0, 0)
+        attach_spec_augment(model, SpecAugment(f, t, time_stretch=tuple(s.time_stretch) if s.time_stretch else None))
     return wave
 
 
-def _write_results(out: Path, s: dict, result: dict, classes: list[str], history: list[dict], seconds: float,
+def _write_results(out: Path, s: RunSettings, result: dict, classes: list[str], history: list[dict], seconds: float,
                    n_params: int, data: str) -> dict:
     from apac_lab.train.metrics import format_report, per_class_report
 
     report = per_class_report(result["confusion"], classes)
     metrics = {
-        "dataset": s["dataset"], "data": data, "model": s["model"], "mode": s["mode"], "test_accuracy": result["accuracy"],
+        "dataset": s.dataset, "data": data, "model": s.model, "mode": s.mode, "test_accuracy": result["accuracy"],
         "test_loss": result["loss"], "test_clips": int(result["confusion"].sum()), "classes": classes,
         "confusion": result["confusion"].tolist(), "per_class": report, "parameters": n_params,
         "epochs_run": len(history), "train_seconds": seconds,
@@ -139,115 +184,165 @@ def _write_results(out: Path, s: dict, result: dict, classes: list[str], history
             w.writerow([name, *row])
     (out / "report.txt").write_text(
         f"test accuracy {result['accuracy']:.4f} on {metrics['test_clips']} clips "
-        f"({s['dataset']}, {s['model']}, mode {s['mode']})\n\n{format_report(report)}\n")
+        f"({s.dataset}, {s.model}, mode {s.mode})\n\n{format_report(report)}\n")
     return metrics
 
 
 # --------------------------------------------------------------------------- distributed
 
 
-def _init_distributed(s: dict) -> tuple[bool, int]:
-    """Initialise the process group under torchrun (WORLD_SIZE > 1); return (distributed, rank)."""
+def _init_distributed(device: str | None) -> tuple[bool, int, str | None]:
+    """Initialise the process group under torchrun (WORLD_SIZE > 1); return (distributed, rank, device)."""
     import torch.distributed as dist
 
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        return False, 0
-    use_cuda = torch.cuda.is_available() and (s["device"] is None or s["device"].startswith("cuda"))
+        return False, 0, device
+    use_cuda = torch.cuda.is_available() and (device is None or device.startswith("cuda"))
     if use_cuda:
         local = int(os.environ.get("LOCAL_RANK", "0"))
         torch.cuda.set_device(local)
-        s["device"] = f"cuda:{local}"
-    elif s["device"] is None:
-        s["device"] = "cpu"
+        device = f"cuda:{local}"
+    elif device is None:
+        device = "cpu"
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if use_cuda else "gloo")
-    return True, dist.get_rank()
+    return True, dist.get_rank(), device
 
 
 # --------------------------------------------------------------------------- the run
 
 
-def run(s: dict) -> dict:
-    """Train and evaluate the run ``s`` (settings from :func:`resolve_settings` or
-    :func:`settings`); the notebooks call it too.
+def _resume_checkpoint(s: RunSettings, cfg, out: Path) -> dict | None:
+    """Before anything is read or written: the run's checkpoint, read, after checking that it
+    was trained with the same settings (those that change the result); None without one
+    (then fit() says that it starts a new run). Otherwise a one-line UsageError."""
+    from apac_lab.train.options import read_settings_file
+
+    last = out / "last.pt"
+    if not last.is_file():
+        return None
+    ckpt = load_checkpoint(last)
+    if not isinstance(ckpt, dict) or "epoch" not in ckpt or "model" not in ckpt:
+        raise UsageError(f"--resume: {last} is not a training checkpoint (no epoch or model); start a new run with "
+                         "another --out")
+    diffs = [(flag_name(k), a, b) for k, a, b in cfg.resume_differences(ckpt.get("config") or {}, int(ckpt["epoch"]))]
+    if (out / "run.json").is_file():
+        saved = read_settings_file(out / "run.json", "run file")
+        diffs = [(flag_name(k), a, b) for k, a, b in s.result_differences(saved)] + diffs
+    if diffs:
+        what = "; ".join(f"{k} {a} -> {b}" for k, a, b in diffs)
+        raise UsageError(f"--resume: {out} was trained with other settings ({what}); resume it with its own "
+                         f"settings (leave those out), or start a new run with another --out")
+    return ckpt
+
+
+def _check_fits(model: torch.nn.Module, ckpt: dict, last: Path) -> None:
+    try:
+        model.load_state_dict(ckpt["model"])
+    except (RuntimeError, KeyError, TypeError) as exc:
+        raise UsageError(f"--resume: {last} does not fit this model ({_first_line(exc)[:200]}); start a new run "
+                         "with another --out") from None
+
+
+def run(s: RunSettings) -> dict:
+    """Train and evaluate the run ``s`` (from :func:`apac_lab.train.run_settings`, the command
+    line or a recipe); the notebooks call it too.
 
     Returns:
         dict: ``model`` (trained, in eval mode), ``classes``, ``history``, ``test`` (the
         :func:`evaluate` result: accuracy, confusion, probabilities...), ``metrics`` (what
         ``metrics.json`` holds; on rank 0), ``out`` (the output folder) and ``data`` (the
         training set's name: ``synthetic/...`` when the synthetic fallback was used).
+
+    Raises:
+        UsageError: bad settings or files (one line; see the module docstring).
     """
     import torch.distributed as dist
 
-    from apac_lab.train.config import TrainConfig
-    from apac_lab.train.loop import evaluate, fit
-    from apac_lab.utils import seed_everything
-
-    distributed, rank = _init_distributed(s)
+    if not isinstance(s, RunSettings):
+        raise UsageError(f"run() takes a RunSettings (apac_lab.train.run_settings(...)), got {type(s).__name__}")
+    out = Path(s.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder: give a folder for the run's files")
+    distributed, rank, device = _init_distributed(s.train.device)
     main_proc = rank == 0
-    out = Path(s["out"])
-    say = print if main_proc else (lambda *a, **k: None)
     try:
-        try:  # everything that depends on the settings: a failure here is a usage error
-            train, val, test = _load_data(s, verbose=main_proc)
-            classes = list(train.classes)
-            seed_everything(s["seed"])
-            model = build_from_settings(s, len(classes))
-        except (ValueError, TypeError, FileNotFoundError) as exc:
-            raise UsageError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
-        n_params = sum(p.numel() for p in model.parameters())
-        wave_aug = _augmentations(s, model)
-        progress = not s["quiet"] and main_proc
-        train_c, val_c, test_c = _cached(s, (train, val, test), progress)
-        cfg = TrainConfig(
-            epochs=s["epochs"], batch_size=s["batch_size"], lr=s["lr"], weight_decay=s["weight_decay"],
-            optimizer=s["optimizer"], scheduler=s["scheduler"], label_smoothing=s["label_smoothing"], seed=s["seed"],
-            device=s["device"], amp=s["amp"], num_workers=s["num_workers"],
-            early_stopping_patience=s["early_stopping_patience"], out_dir=str(out), progress=progress,
-            max_steps_per_epoch=s["max_steps_per_epoch"], grad_clip=s["grad_clip"],
-            frontend_lr_scale=s["frontend_lr_scale"],
-            extra={"dataset": s["dataset"], "model": s["model"], "mode": s["mode"]},
-        )
-        if main_proc:
-            out.mkdir(parents=True, exist_ok=True)
-            (out / "run.json").write_text(json.dumps(s, indent=1) + "\n")
-        world = dist.get_world_size() if distributed else 1
-        say(f"[{PROG}] {s['model']} (mode {s['mode']}, {n_params:,} parameters), {len(classes)} classes; "
-            f"train {len(train)} / val {len(val) if val is not None else 0} / test {len(test)} clips"
-            + (f"; {world} processes, global batch {world * s['batch_size']}" if distributed else ""))
-        say(f"[{PROG}] checkpoints: {out / 'last.pt'} (every epoch); history: {out / 'history.json'}; "
-            f"test metrics: {out / 'metrics.json'}, {out / 'report.txt'}, {out / 'confusion.csv'}")
-
-        def log(rec):
-            if main_proc:
-                parts = [f"epoch {rec['epoch']}/{s['epochs']}", f"train loss {rec['train_loss']:.4f}",
-                         f"acc {rec.get('train_acc', float('nan')):.3f}"]
-                if "val_loss" in rec:
-                    parts += [f"val loss {rec['val_loss']:.4f}", f"acc {rec.get('val_acc', float('nan')):.3f}"]
-                parts.append(f"{rec['seconds']:.1f} s ({rec['clips_per_s']:.0f} clips/s)")
-                print(f"[{PROG}] " + ", ".join(parts), flush=True)
-
-        t0 = time.perf_counter()
-        history = fit(model, train_c, val_c, cfg, resume=s["resume"], on_epoch_end=log, augment=wave_aug)
-        seconds = time.perf_counter() - t0
-        result = evaluate(model, test_c, cfg, n_classes=len(classes))
-        metrics = {"test_accuracy": result["accuracy"], "test_clips": int(result["confusion"].sum())}
-        if main_proc:
-            meta = {"model": model.state_dict(), "classes": classes, "settings": s, "n_classes": len(classes)}
-            from apac_lab.train.loop import save_checkpoint
-
-            save_checkpoint(out / "model.pt", meta)
-            front = getattr(model, "frontend", None)
-            if s["mode"] != "std" and front is not None and hasattr(front, "mel_filterbank"):
-                from apac_lab.models import save_frontend_checkpoint
-
-                save_frontend_checkpoint(front, out / "frontend.pt", dataset=s["dataset"])
-            metrics = _write_results(out, s, result, classes, history, seconds, n_params, train.name)
-            say(f"[{PROG}] test accuracy {result['accuracy']:.4f} on {metrics['test_clips']} clips; "
-                f"results in {out}/")
-        model.eval()
-        return {"model": model, "classes": classes, "history": history, "test": result, "metrics": metrics,
-                "out": out, "data": train.name}
+        lock = RunLock(out) if main_proc else contextlib.nullcontext()
+        try:
+            with lock:
+                return _run(s, out, distributed, main_proc, device)
+        except RunFolderBusy as exc:
+            raise UsageError(str(exc)) from None
+        except CheckpointError as exc:
+            raise UsageError(f"--resume: {exc}") from None
     finally:
         if distributed and dist.is_initialized():
             dist.destroy_process_group()
+
+
+def _run(s: RunSettings, out: Path, distributed: bool, main_proc: bool, device: str | None) -> dict:
+    import dataclasses
+
+    import torch.distributed as dist
+
+    from apac_lab.data import AudioError
+    from apac_lab.train.loop import ResumeMismatch, evaluate, fit
+    from apac_lab.utils import seed_everything
+
+    say = print if main_proc else (lambda *a, **k: None)
+    progress = not s.quiet and main_proc
+    cfg = dataclasses.replace(s.train, device=device, out_dir=str(out), progress=progress,
+                              extra={"dataset": s.dataset, "model": s.model, "mode": s.mode})
+    ckpt = _resume_checkpoint(s, cfg, out) if s.resume and main_proc else None
+    train, val, test = _load_data(s, verbose=main_proc)
+    classes = list(train.classes)
+    seed_everything(s.train.seed)
+    model = build_from_settings(s, len(classes))
+    if ckpt is not None:
+        _check_fits(model, ckpt, out / "last.pt")  # fit() loads it (and the optimiser) again
+    n_params = sum(p.numel() for p in model.parameters())
+    wave_aug = _augmentations(s, model)
+    train_c, val_c, test_c = _cached(s, (train, val, test), progress)
+    if main_proc:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "run.json").write_text(json.dumps(s.to_dict(), indent=1) + "\n")
+    world = dist.get_world_size() if distributed else 1
+    say(f"[{PROG}] {s.model} (mode {s.mode}, {n_params:,} parameters), {len(classes)} classes; "
+        f"train {len(train)} / val {len(val) if val is not None else 0} / test {len(test)} clips"
+        + (f"; {world} processes, global batch {world * s.train.batch_size}" if distributed else ""))
+    say(f"[{PROG}] checkpoints: {out / 'last.pt'} (every epoch); history: {out / 'history.json'}; "
+        f"test metrics: {out / 'metrics.json'}, {out / 'report.txt'}, {out / 'confusion.csv'}")
+
+    def log(rec):
+        if main_proc:
+            parts = [f"epoch {rec['epoch']}/{cfg.epochs}", f"train loss {rec['train_loss']:.4f}",
+                     f"acc {rec.get('train_acc', float('nan')):.3f}"]
+            if "val_loss" in rec:
+                parts += [f"val loss {rec['val_loss']:.4f}", f"acc {rec.get('val_acc', float('nan')):.3f}"]
+            parts.append(f"{rec['seconds']:.1f} s ({rec['clips_per_s']:.0f} clips/s)")
+            print(f"[{PROG}] " + ", ".join(parts), flush=True)
+
+    t0 = time.perf_counter()
+    try:
+        history = fit(model, train_c, val_c, cfg, resume=s.resume, on_epoch_end=log, augment=wave_aug)
+    except ResumeMismatch as exc:
+        raise UsageError(str(exc)) from None
+    except AudioError as exc:  # a clip read by the loader during training
+        raise UsageError(_data_error(s, exc)) from None
+    seconds = time.perf_counter() - t0
+    result = evaluate(model, test_c, cfg, n_classes=len(classes))
+    metrics = {"test_accuracy": result["accuracy"], "test_clips": int(result["confusion"].sum())}
+    if main_proc:
+        meta = {"model": model.state_dict(), "classes": classes, "settings": s.to_dict(), "n_classes": len(classes)}
+        save_checkpoint(out / "model.pt", meta)
+        front = getattr(model, "frontend", None)
+        if s.mode != "std" and front is not None and hasattr(front, "mel_filterbank"):
+            from apac_lab.models import save_frontend_checkpoint
+
+            save_frontend_checkpoint(front, out / "frontend.pt", dataset=train.name, model=s.model,
+                                     epochs=len(history), test_accuracy=float(result["accuracy"]))
+        metrics = _write_results(out, s, result, classes, history, seconds, n_params, train.name)
+        say(f"[{PROG}] test accuracy {result['accuracy']:.4f} on {metrics['test_clips']} clips; results in {out}/")
+    model.eval()
+    return {"model": model, "classes": classes, "history": history, "test": result, "metrics": metrics,
+            "out": out, "data": train.name}

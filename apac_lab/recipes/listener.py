@@ -1,4 +1,5 @@
-"""Recipes for the listener: views from a dataset, reconstruction training, embeddings, probe.
+"""Notebook 03's experiment, the listener: views from a dataset, reconstruction training,
+embeddings, and a classifier probing them.
 
 All training goes through the shared loop (:func:`apac_lab.train.fit`): the listener
 with ``loss="mse"`` on ``(view, view)`` pairs, the classifier with cross-entropy on
@@ -16,8 +17,7 @@ from tqdm.auto import tqdm
 
 from apac_lab.frontends.echoic import EchoicFrontend
 from apac_lab.models.listener import EmbeddingClassifier, Listener
-from apac_lab.train.config import TrainConfig
-from apac_lab.train.loop import evaluate, fit
+from apac_lab.train import TrainConfig, evaluate, fit
 from apac_lab.utils import get_device
 
 __all__ = ["echoic_views", "fit_listener", "reconstruction_report", "clip_embeddings", "fit_probe"]

@@ -1,0 +1,98 @@
+"""The recipes: each is settings (or a function returning them) that reproduce what the notebook or
+benchmark ran before they moved here. The experiments end to end are tested beside their models
+(tests/test_listener.py, tests/test_piczak.py, tests/test_registry.py)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from apac_lab.models import STRFClassifier
+from apac_lab.recipes import (
+    MSTSettings, fsdd_digits_settings, fsdd_frontend_settings, fsdd_speakers_settings, strf_models, strf_training,
+)
+from apac_lab.train import TrainConfig
+from apac_lab.utils import seed_everything
+
+
+class TestFSDDRecipes:
+    def test_digits_recipe_is_the_benchmarks(self):
+        flat = fsdd_digits_settings().to_flat()
+        expected = dict(
+            dataset="fsdd", model="apac", mode="std", sample_rate=8000, clip_seconds=1.0,
+            model_kwargs={"width_mult": 0.5, "n_mels": 40, "n_mfcc": 20, "dropout": 0.1},
+            epochs=30, batch_size=32, lr=3e-3, weight_decay=1e-3, optimizer="adam", scheduler="onecycle",
+            label_smoothing=0.1, time_shift=0.1, speed=[0.9, 1.1], val_fraction=0.0, seed=0, quiet=True)
+        assert {k: flat[k] for k in expected} == expected
+
+    def test_speakers_recipe_holds_out_one_speaker(self):
+        s = fsdd_speakers_settings("jackson", epochs=2)
+        assert s.holdout_speakers == ["jackson"] and s.train.epochs == 2
+        assert (s.model_kwargs, s.speed, s.eq_db, s.gain_db, s.noise_snr, s.spec_augment, s.time_stretch) == (
+            {"width_mult": 1.0, "n_mels": 64, "n_mfcc": 32, "dropout": 0.2}, [0.85, 1.15], 12.0, [-12.0, 12.0],
+            [10.0, 30.0], [6, 4], [0.75, 1.35])
+
+    def test_frontend_pretraining_is_fsdd_in_mode_mel_stft(self):
+        s = fsdd_frontend_settings(model="tiny", epochs=1, dataset="fsdd")
+        assert (s.dataset, s.mode, s.model, s.train.epochs) == ("fsdd", "mel+stft", "tiny", 1)
+        with pytest.raises(ValueError, match="dataset='fsdd', not 'speechcommands'"):
+            fsdd_frontend_settings(dataset="speechcommands")
+        with pytest.raises(ValueError, match="mode='mel\\+stft'"):
+            fsdd_frontend_settings(mode="std")
+
+
+class TestSTRF:
+    def test_models_are_built_as_the_notebook_built_them(self):
+        models = strf_models(10, n_filters=4, kernel_size=(5, 21), seed=3)
+        for name, layer in (("Gabor STRF", "gabor"), ("free conv", "conv")):
+            seed_everything(3)
+            ref = STRFClassifier(10, layer=layer, n_filters=4, kernel_size=(5, 21))
+            got = models[name].state_dict()
+            assert all(torch.equal(got[k], v) for k, v in ref.state_dict().items()), name
+
+    def test_training_settings(self, monkeypatch):
+        monkeypatch.setenv("APAC_LAB_QUICK", "1")
+        assert strf_training() == TrainConfig(epochs=3, batch_size=32, lr=3e-3, weight_decay=1e-4, seed=0)
+        monkeypatch.setenv("APAC_LAB_QUICK", "0")
+        assert strf_training().epochs == 10
+
+
+class TestMSTSettings:
+    def test_quick_is_the_previous_quick_run(self):
+        s = MSTSettings.quick()
+        assert (s.dataset, s.frames, s.clip_seconds, s.per_class, s.test_per_class, s.hidden, s.progress) == (
+            "fsdd", 41, 1.5, 12, 6, 256, False)
+        m, c, f = s.mst_training, s.classifier_training, s.finetune_training
+        assert (m.loss, m.optimizer, m.lr, m.batch_size, m.epochs, m.early_stopping_patience, m.weight_decay) == (
+            "mse", "adam", 2e-3, 8, 8, 4, 0.0)
+        assert (c.optimizer, c.momentum, c.nesterov, c.lr, c.batch_size, c.epochs, c.weight_decay) == (
+            "sgd", 0.9, True, 5e-3, 8, 12, 0.0)
+        assert (f.optimizer, f.lr, f.batch_size, f.epochs) == ("sgd", 5e-4, 8, 4)
+
+    def test_full_is_the_papers(self):
+        s = MSTSettings.full()
+        assert (s.dataset, s.frames, s.hidden) == ("esc50", 101, 5000)
+        assert (s.mst_training.lr, s.mst_training.batch_size, s.mst_training.epochs,
+                s.mst_training.early_stopping_patience) == (3e-4, 100, 800, 50)
+        assert (s.classifier_training.lr, s.classifier_training.batch_size, s.classifier_training.epochs) == (
+            5e-3, 500, 200)
+
+    def test_a_dict_changes_only_its_keys_and_the_seed_is_the_experiments(self):
+        s = MSTSettings.quick(seed=7, classifier_training={"epochs": 1})
+        assert s.classifier_training.epochs == 1 and s.classifier_training.batch_size == 8
+        assert {s.mst_training.seed, s.classifier_training.seed, s.finetune_training.seed} == {7}
+        assert not s.mst_training.progress
+
+    def test_bad_settings(self):
+        with pytest.raises(ValueError, match="unknown MSTSettings fields \\['mst_epochs'\\]"):
+            MSTSettings.quick(mst_epochs=3)
+        with pytest.raises(ValueError, match="frames must be >= 1"):
+            MSTSettings(frames=0)
+        with pytest.raises(ValueError, match="lr must be > 0"):
+            MSTSettings.quick(mst_training={"lr": 0.0})
+        with pytest.raises(ValueError, match="must differ"):
+            MSTSettings(test_fold=3, val_fold=3)
+
+    def test_to_dict_reads_back(self):
+        s = MSTSettings.quick(hidden=8)
+        assert MSTSettings(**s.to_dict()) == s
