@@ -11,7 +11,7 @@ import torch
 from apac_lab.data import FSDD_SAMPLE_RATE
 from apac_lab.exercises import check, checkers
 from apac_lab.exercises import nb02
-from apac_lab.models import STRFClassifier
+from apac_lab.recipes import strf_models
 from conftest import REPO
 
 
@@ -119,11 +119,11 @@ def test_modulation_constants_are_the_notebooks():
 
 def test_param_count_answer_is_what_the_notebooks_models_have():
     calls = [node for tree in _code_trees() for node in ast.walk(tree)
-             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "STRFClassifier"]
+             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "strf_models"]
     assert len(calls) == 1
     kwargs = {k.arg: ast.unparse(k.value) for k in calls[0].keywords}
-    assert kwargs == {"layer": "layer", "n_filters": "N_FILTERS", "kernel_size": "KERNEL"}  # no phase, defaults
-    free, gabor = (STRFClassifier(10, layer=layer, n_filters=nb02.N_FILTERS, kernel_size=nb02.KERNEL).strf_parameters()
-                   for layer in ("conv", "gabor"))
+    assert kwargs == {"n_filters": "N_FILTERS", "kernel_size": "KERNEL"}  # no phase, defaults
+    models = strf_models(10, n_filters=nb02.N_FILTERS, kernel_size=nb02.KERNEL)
+    free, gabor = models["free conv"].strf_parameters(), models["Gabor STRF"].strf_parameters()
     assert (free, gabor) == (31968, 64)
     assert check("02.param_count", (free, gabor), quiet=True)

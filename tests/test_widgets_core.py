@@ -10,7 +10,9 @@ import apac_lab.widgets as widgets
 from apac_lab.widgets import Widget
 
 WIDGET_CLASSES = [obj for name in widgets.__all__ if inspect.isclass(obj := getattr(widgets, name))
-                  and name not in ("LiveFigure", "Widget")]
+                  and name not in ("LiveFigure", "Widget", "TrainingCurves")]
+# TrainingCurves is a live display, not an interactive widget: no controls; its pure handler is
+# update(record, run=...), fed by the training loop (tests/test_widgets_training.py).
 
 
 def test_every_widget_class_follows_the_pattern():
