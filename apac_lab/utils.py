@@ -27,7 +27,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-__all__ = ["BUDGETS", "budget_banner", "by_budget", "current_budget", "budget_reason", "set_budget", "env_flag",
+__all__ = ["results_dir", "BUDGETS", "budget_banner", "by_budget", "current_budget", "budget_reason", "set_budget", "env_flag",
            "is_quick", "is_offline", "quick_or_full", "seed_everything", "get_device", "renamed"]
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -157,6 +157,18 @@ def budget_banner(notebook: str, *, expect: dict[str, str] | None = None, budget
     lines.append("  change it: apac_lab.set_budget('quick' | 'classroom' | 'full') here and re-run from the top, "
                  "or set APAC_LAB_BUDGET before starting Jupyter")
     return "\n".join(lines)
+
+
+def results_dir() -> str | None:
+    """The folder named by ``APAC_LAB_RESULTS``, where notebooks leave their results for
+    ``benchmarks/classroom.py`` (:func:`apac_lab.recipes.record_results`); None when unset.
+
+    >>> import os
+    >>> os.environ.pop("APAC_LAB_RESULTS", None) and None; results_dir() is None
+    True
+    """
+    value = os.environ.get("APAC_LAB_RESULTS", "").strip()
+    return value or None
 
 
 def is_quick(budget: str | None = None) -> bool:

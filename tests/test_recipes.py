@@ -96,3 +96,47 @@ class TestMSTSettings:
     def test_to_dict_reads_back(self):
         s = MSTSettings.quick(hidden=8)
         assert MSTSettings(**s.to_dict()) == s
+
+
+# --- record_results: a notebook's headline results, for benchmarks/classroom.py ---------------------
+
+class TestRecordResults:
+    ROWS = [{"result": "Gabor STRF test accuracy", "value": 0.951, "target": ">= 0.93", "met": True},
+            {"result": "free conv test accuracy", "value": torch.tensor(0.9), "target": ">= 0.93", "met": False}]
+
+    def test_prints_a_table_and_writes_nothing_without_apac_lab_results(self, monkeypatch, tmp_path, capsys):
+        from apac_lab.recipes import record_results
+
+        monkeypatch.delenv("APAC_LAB_RESULTS", raising=False)
+        monkeypatch.chdir(tmp_path)
+        rows = record_results("02_gabor_filter_learning", self.ROWS, budget="classroom")
+        assert [r["value"] for r in rows] == [0.951, pytest.approx(0.9)]
+        out = capsys.readouterr().out.splitlines()
+        assert out[0] == "02_gabor_filter_learning (classroom budget):"
+        assert out[2].split() == ["Gabor", "STRF", "test", "accuracy", "95.1%", ">=", "0.93", "yes"]
+        assert out[3].split()[-1] == "NO"
+        assert list(tmp_path.iterdir()) == []
+
+    def test_writes_one_json_per_notebook_under_apac_lab_results(self, monkeypatch, tmp_path):
+        import json
+
+        from apac_lab.recipes import record_results
+
+        monkeypatch.setenv("APAC_LAB_RESULTS", str(tmp_path / "res"))
+        record_results("05_apac_training", self.ROWS, budget="quick", seconds=12.5, seed=0, quiet=True)
+        saved = json.loads((tmp_path / "res" / "05_apac_training.json").read_text())
+        assert saved["budget"] == "quick" and saved["seconds"] == 12.5 and saved["seed"] == 0
+        assert [(r["result"], r["met"]) for r in saved["rows"]] == [("Gabor STRF test accuracy", True),
+                                                                  ("free conv test accuracy", False)]
+
+    @pytest.mark.parametrize("rows, match", [
+        ([], "non-empty list"),
+        ([{"result": "a", "value": 0.5, "target": "x"}], "row 0 must be a dict with keys"),
+        ([{"result": "a", "value": float("nan"), "target": "x", "met": True}], "value must be a finite number"),
+        ([{"result": "a", "value": 0.5, "target": "x", "met": "yes"}], "met must be True or False"),
+    ])
+    def test_bad_rows_are_one_line_errors(self, rows, match):
+        from apac_lab.recipes import record_results
+
+        with pytest.raises(ValueError, match=match):
+            record_results("demo", rows, quiet=True)

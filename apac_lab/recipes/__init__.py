@@ -22,6 +22,7 @@ from apac_lab.recipes.mst_piczak import (
     MSTSettings, clip_scores, format_results, load_segments, paper_classifier_training, paper_finetune_training,
     paper_mst_training, run_comparison, train_classifier, train_mst,
 )
+from apac_lab.recipes.results import format_result_rows, record_results
 from apac_lab.recipes.strf import STRF_MODELS, strf_models, strf_training, train_strf_models
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "MSTSettings", "clip_scores", "format_results", "load_segments", "paper_classifier_training",
     "paper_finetune_training", "paper_mst_training", "run_comparison", "train_classifier", "train_mst",
     "STRF_MODELS", "strf_models", "strf_training", "train_strf_models",
+    "format_result_rows", "record_results",
 ]
