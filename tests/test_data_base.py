@@ -59,7 +59,7 @@ def test_speaker_list_reads_a_string_as_one_speaker():
 # --- parallel DataLoader workers: the run stops at the first bad file, naming it -------------------
 
 _SCENARIOS = textwrap.dedent('''
-    import json, sys, time, traceback
+    import gc, json, multiprocessing, sys, time
     import torch
     from torch import nn
     from apac_lab.data import load_fsdd, load_speechcommands
@@ -82,11 +82,11 @@ _SCENARIOS = textwrap.dedent('''
             hist = fit(model, data, None, config)
             result.update(ok=True, samples=hist[-1]["train_samples"], clips=len(ds))
         except Exception as exc:
-            result.update(ok=False, type=type(exc).__name__, message=str(exc))
-            # PyTorch re-raises a worker's error from a frame that refers to it: a reference cycle
-            # that keeps the loader alive until the garbage collector, whose weakref finalizers
-            # then close its queues first, so that each worker is only joined after a 5 s timeout.
-            traceback.clear_frames(exc.__traceback__)
+            # the workers must be gone when fit raises: a loader left to the garbage collector
+            # (PyTorch's re-raise leaves a reference cycle) joins each worker after a 5 s timeout
+            result.update(ok=False, type=type(exc).__name__, message=str(exc),
+                          workers_left=len(multiprocessing.active_children()))
+        gc.collect()  # where a left-over loader would stall
         result["seconds"] = time.perf_counter() - t0
         print(json.dumps(result), flush=True)
 
@@ -129,11 +129,11 @@ def worker_runs(tmp_path_factory, real_fsdd_root):
         out, err = exc.stdout or "", f"TIMED OUT (a hang): {exc.stderr or ''}"
         out = out.decode() if isinstance(out, bytes) else out
     results = {r["name"]: r for r in map(json.loads, filter(None, out.splitlines()))}
-    return results, err, corrupt
+    return results, err, corrupt, tmp
 
 
 def _result(worker_runs, name):
-    results, err, _ = worker_runs
+    results, err, _, _ = worker_runs
     assert name in results, f"scenario {name} did not finish: {err[-2000:]}"
     return results[name]
 
@@ -150,6 +150,10 @@ def test_fsdd_truncated_file_stops_the_two_worker_run_naming_it(worker_runs, cac
     r = _result(worker_runs, f"fsdd-truncated-{cache}")
     assert not r["ok"] and r["type"] == "AudioError"
     assert "3_jackson_2.wav: the file is truncated" in r["message"]
+    # the worker's own one-line message, not "Caught AudioError in DataLoader worker process 0." + its traceback
+    assert "\n" not in r["message"] and r["message"].startswith(str(worker_runs[3] / "fsdd_bad")), r["message"]
+    assert r["workers_left"] == 0  # fit shut its loader's workers down before raising
+    assert r["seconds"] < 8  # generous: with the 5 s join timeout per worker it took over 10 s
 
 
 @pytest.mark.parametrize("cache", ["cache-off", "cache-on"])
@@ -159,3 +163,4 @@ def test_speechcommands_with_1_percent_corrupt_stops_at_the_first_bad_file(worke
     assert not r["ok"] and r["type"] == "AudioError", r
     assert r["expected"] in corrupt and r["expected"] in r["message"]
     assert [c for c in corrupt if c in r["message"]] == [r["expected"]]  # the first bad file, and only it
+    assert "\n" not in r["message"] and r["workers_left"] == 0 and r["seconds"] < 8

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -89,6 +90,69 @@ def make_loader(data: Dataset | DataLoader, config: TrainConfig, *, train: bool,
         sampler = _Shard(len(data), rank, world)
     return DataLoader(data, batch_size=config.batch_size, sampler=sampler, num_workers=config.num_workers,
                       pin_memory=torch.cuda.is_available(), persistent_workers=False)
+
+
+_WORKER_ERROR = re.compile(r"Caught (\w+) in DataLoader worker process \d+\.\nOriginal Traceback")
+
+
+def _worker_error(exc: BaseException) -> BaseException | None:
+    """The error a DataLoader worker raised, with its own message (e.g. one line naming the
+    file) instead of PyTorch's "Caught AudioError in DataLoader worker process 0." and the
+    worker's traceback; None when ``exc`` did not come from a worker.
+
+    >>> msg = ("Caught ValueError in DataLoader worker process 1.\\nOriginal Traceback (most recent call last):\\n"
+    ...        '  File "w.py", line 1, in f\\nValueError: a.wav: bad')
+    >>> _worker_error(ValueError(msg))
+    ValueError('a.wav: bad')
+    >>> _worker_error(ValueError("plain")) is None
+    True
+    """
+    text = str(exc)
+    m = _WORKER_ERROR.match(text)
+    if m is None:
+        return None
+    name, lines = m[1], text.rstrip("\n").split("\n")
+    for k in range(len(lines) - 1, 0, -1):  # the last line that names the exception starts its message
+        head, sep, rest = lines[k].partition(": ")
+        if head.rpartition(".")[2] == name and not lines[k].startswith(" "):
+            message = "\n".join([rest] + lines[k + 1:]) if sep else ""
+            break
+    else:
+        return None
+    if type(exc).__name__ != name:  # PyTorch could not rebuild the type: keep its name in the message
+        message = f"{name}: {message}"
+    try:
+        return type(exc)(message)
+    except Exception:
+        return RuntimeError(message)
+
+
+def _shut_down(batches) -> None:
+    """Stop a DataLoader iterator's workers now (a no-op without workers or when done).
+
+    After a worker's error, PyTorch's re-raise leaves the iterator in a reference cycle;
+    left to the garbage collector, whose finalizers close the queues first, each worker is
+    joined only after a 5 s timeout. Shutting it down here ends the run at once."""
+    shutdown = getattr(batches, "_shutdown_workers", None)
+    if shutdown is not None:
+        shutdown()
+
+
+@contextlib.contextmanager
+def _batches(loader: DataLoader):
+    """Iterate ``loader``; on the way out its workers are shut down, and a worker's error is
+    raised again with the worker's own message (:func:`_worker_error`)."""
+    batches = iter(loader)
+    try:
+        yield batches
+    except Exception as exc:
+        _shut_down(batches)
+        clean = _worker_error(exc)
+        if clean is None:
+            raise
+        raise clean from None
+    finally:
+        _shut_down(batches)
 
 
 def _criterion(config: TrainConfig) -> nn.Module:
@@ -174,11 +238,13 @@ def predict(model: nn.Module, data, config: TrainConfig | None = None, *, fronte
         frontend.to(device).eval()
     outs, targets = [], []
     loader = make_loader(data, config, train=False)
-    for x, y in tqdm(loader, desc="evaluate", leave=False, disable=not config.progress or _rank() != 0):
-        with _autocast(device, config.amp):
-            out = _forward(model, frontend, x.to(device, non_blocking=True))
-        outs.append(out.float().cpu())
-        targets.append(torch.as_tensor(y).cpu())
+    with _batches(loader) as batches:
+        for x, y in tqdm(batches, total=len(loader), desc="evaluate", leave=False,
+                         disable=not config.progress or _rank() != 0):
+            with _autocast(device, config.amp):
+                out = _forward(model, frontend, x.to(device, non_blocking=True))
+            outs.append(out.float().cpu())
+            targets.append(torch.as_tensor(y).cpu())
     outputs, targets = torch.cat(outs), torch.cat(targets)
     if _distributed() and not isinstance(data, DataLoader):
         outputs, targets = _gather_shards(outputs, targets, len(data))
@@ -233,8 +299,8 @@ def _run_epoch(model, frontend, loader, config, device, opt, scaler, sched_step,
     bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{config.epochs} {'train' if train else 'val'}", leave=False,
                disable=not config.progress or _rank() != 0)
     grad = torch.enable_grad() if train else torch.no_grad()
-    with grad:
-        for i, (x, y) in enumerate(loader):
+    with grad, _batches(loader) as batches:
+        for i, (x, y) in enumerate(batches):
             if i >= steps:
                 break
             x, y = x.to(device, non_blocking=True), torch.as_tensor(y).to(device, non_blocking=True)
