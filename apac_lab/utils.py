@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 __all__ = ["results_dir", "BUDGETS", "budget_banner", "by_budget", "current_budget", "budget_reason", "set_budget", "env_flag",
-           "is_quick", "is_offline", "quick_or_full", "seed_everything", "get_device", "renamed"]
+           "is_quick", "is_offline", "quick_or_full", "seed_everything", "seeds_used", "get_device", "renamed"]
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -196,6 +196,9 @@ def quick_or_full(quick, full):
     return quick if is_quick() else full
 
 
+_seeds: list[int] = []  # every seed given to seed_everything() in this process, in order, once each
+
+
 def seed_everything(seed: int = 0) -> None:
     """Seed Python, NumPy and torch (CPU and CUDA) for a reproducible run.
 
@@ -203,11 +206,23 @@ def seed_everything(seed: int = 0) -> None:
     >>> bool(torch.equal(a, torch.rand(1)))
     True
     """
+    if seed not in _seeds:
+        _seeds.append(int(seed))
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
     if torch.cuda.is_available():
         torch.cuda.manual_seed_all(seed)
+
+
+def seeds_used() -> list[int]:
+    """The seeds :func:`seed_everything` was given in this process, first use first (what a
+    recorded result names as its seeds, :func:`apac_lab.recipes.record_results`).
+
+    >>> seed_everything(3); 3 in seeds_used()
+    True
+    """
+    return list(_seeds)
 
 
 def get_device(prefer: str | None = None) -> torch.device:

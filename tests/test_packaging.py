@@ -107,3 +107,13 @@ def test_with_chromium_make_test_runs_the_browser_suite(tmp_path):
     assert lines[-1].rstrip().endswith(f"{tmp_path / 'venv'}/bin/python -m pytest tests/browser -q")
     assert not any(line.startswith("make test: browser tests NOT run") for line in lines)
     assert not (tmp_path / "venv").exists()
+
+
+@needs_make
+@pytest.mark.parametrize("args, budget", [((), "quick"), (("BENCH_BUDGET=classroom",), "classroom")])
+def test_make_bench_times_the_quick_budget_unless_told_otherwise(tmp_path, args, budget):
+    """Dry run (-n): the timing command `make bench` would run; nothing is installed or run."""
+    proc = _make("-n", "bench", f"VENV={tmp_path / 'venv'}", *args, chromium="/nonexistent")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1].rstrip().endswith(f"benchmarks/notebook_times.py --budget {budget}")
+    assert not (tmp_path / "venv").exists()

@@ -129,6 +129,26 @@ class TestRecordResults:
         assert [(r["result"], r["met"]) for r in saved["rows"]] == [("Gabor STRF test accuracy", True),
                                                                   ("free conv test accuracy", False)]
 
+    def test_a_second_call_in_the_same_process_adds_its_rows_and_names_the_seeds(self, monkeypatch, tmp_path):
+        import json
+
+        from apac_lab.recipes import record_results
+        from apac_lab.utils import seed_everything
+
+        monkeypatch.setenv("APAC_LAB_RESULTS", str(tmp_path))
+        seed_everything(11)
+        record_results("04_demo", self.ROWS[:1], budget="quick", quiet=True)
+        record_results("04_demo", [{"result": "Piczak (a)", "value": 0.8, "target": ">= 0.9", "met": False},
+                                   {**self.ROWS[0], "value": 0.96}], budget="quick", quiet=True)
+        saved = json.loads((tmp_path / "04_demo.json").read_text())
+        assert [(r["result"], r["value"]) for r in saved["rows"]] == [("Gabor STRF test accuracy", 0.96),
+                                                                    ("Piczak (a)", 0.8)]
+        assert 11 in saved["seeds_used"]
+        saved["pid"] = -1  # a file left by another run: replaced, not added to
+        (tmp_path / "04_demo.json").write_text(json.dumps(saved))
+        record_results("04_demo", self.ROWS[:1], budget="quick", quiet=True)
+        assert len(json.loads((tmp_path / "04_demo.json").read_text())["rows"]) == 1
+
     @pytest.mark.parametrize("rows, match", [
         ([], "non-empty list"),
         ([{"result": "a", "value": 0.5, "target": "x"}], "row 0 must be a dict with keys"),

@@ -3,6 +3,7 @@
 =======================  ==========================================================  ========
 module                   what it runs                                                notebook
 =======================  ==========================================================  ========
+:mod:`.first_steps`      the set-up check and the from-scratch MFCC's agreement       00, 01
 :mod:`.strf`             Gabor STRF against free convolutions on spoken digits        02
 :mod:`.listener`         the listener: echoic views, reconstruction, embeddings, probe  03
 :mod:`.mst_piczak`       the MSTmodel, then Piczak's CNN in four configurations       04
@@ -15,6 +16,7 @@ A new experiment goes here, as a function (or a settings object) that the notebo
 benchmark both call; nothing below imports this package (``tests/test_layers.py``).
 """
 
+from apac_lab.recipes.first_steps import MFCC_TOLERANCE, mfcc_agreement_rows, mfcc_clips, setup_rows
 from apac_lab.recipes.fsdd import fsdd_digits_settings, fsdd_speakers_settings
 from apac_lab.recipes.fsdd_frontend import fsdd_frontend_settings, pretrain_fsdd_frontend
 from apac_lab.recipes.listener import clip_embeddings, echoic_views, fit_listener, fit_probe, reconstruction_report
@@ -22,14 +24,15 @@ from apac_lab.recipes.mst_piczak import (
     MSTSettings, clip_scores, format_results, load_segments, paper_classifier_training, paper_finetune_training,
     paper_mst_training, run_comparison, train_classifier, train_mst,
 )
-from apac_lab.recipes.results import format_result_rows, record_results
+from apac_lab.recipes.results import format_result_rows, format_value, record_results, shows_percent
 from apac_lab.recipes.strf import STRF_MODELS, strf_models, strf_training, train_strf_models
 
 __all__ = [
+    "MFCC_TOLERANCE", "mfcc_agreement_rows", "mfcc_clips", "setup_rows",
     "fsdd_digits_settings", "fsdd_speakers_settings", "fsdd_frontend_settings", "pretrain_fsdd_frontend",
     "clip_embeddings", "echoic_views", "fit_listener", "fit_probe", "reconstruction_report",
     "MSTSettings", "clip_scores", "format_results", "load_segments", "paper_classifier_training",
     "paper_finetune_training", "paper_mst_training", "run_comparison", "train_classifier", "train_mst",
     "STRF_MODELS", "strf_models", "strf_training", "train_strf_models",
-    "format_result_rows", "record_results",
+    "format_result_rows", "format_value", "record_results", "shows_percent",
 ]
