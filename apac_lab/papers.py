@@ -213,6 +213,8 @@ _FIGURES += [
     _f(_T, "mst.lr", 3e-4, "MSTmodel learning rate (Adam, constant)", "constant learning rate ( $3e^{-4}$ )", "3e-4"),
     _f(_T, "mst.batch", 100, "MSTmodel batch size", "a batch size of 100", "100"),
     _f(_T, "segments.frames", 101, "frames per segment (50% overlap)", "segments of 101 frames with 50% overlap", "101"),
+    _f(_T, "segments.overlap", 0.5, "overlap between consecutive segments", "segments of 101 frames with 50% overlap",
+       "50%"),
     _f(_T, "piczak.variations", 4, "time/pitch-shifted variations of each training clip",
        "making four variations of each ESC-50 clip using time-/pitch-shifting", "four"),
     _f(_T, "classifier.lr", 5e-3, "classifier learning rate (SGD, Nesterov momentum 0.9)",
