@@ -153,6 +153,54 @@ class TestBadInput:
             load_checkpoint(tmp_path / "nope.pt")
 
 
+class TestLoader:
+    """The DataLoader the loop builds: workers and pinned memory follow the device and the data."""
+
+    class _Files(torch.utils.data.Dataset):  # stands for clips read from files
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, i):
+            return torch.full((4,), float(i)), i % 2
+
+    def test_no_workers_and_no_pinning_on_the_cpu_by_default(self):
+        from apac_lab.train import make_loader
+
+        for data in (_data(), self._Files()):
+            loader = make_loader(data, _cfg(), train=True)
+            assert loader.num_workers == 0 and loader.pin_memory is False
+
+    def test_workers_asked_for_are_used(self):
+        from apac_lab.train import make_loader
+
+        assert make_loader(self._Files(), _cfg(num_workers=2), train=False).num_workers == 2
+
+    @pytest.mark.parametrize("in_memory, device, cores, processes, expected", [
+        (False, "cuda", 2, 1, 1),     # free Colab: one worker beside the process that feeds the GPU
+        (False, "cuda", 16, 1, 8),    # capped
+        (False, "cuda", 4, 1, 3),
+        (False, "cuda", 16, 8, 1),    # torchrun: each process its share of the cores
+        (True, "cuda", 16, 1, 0),     # clips in memory: nothing to read
+        (False, "cpu", 16, 1, 0),     # on the CPU the cores train the model
+        (False, "mps", 8, 1, 0),
+    ])
+    def test_auto_workers(self, in_memory, device, cores, processes, expected):
+        from apac_lab.train.loop import auto_workers
+
+        assert auto_workers(in_memory=in_memory, device_type=device, cores=cores, processes=processes) == expected
+
+    def test_the_in_memory_cache_is_the_clips_in_order(self):
+        from apac_lab.data import load_dataset
+        from apac_lab.train.runner import cache_bytes, cache_in_memory
+
+        ds = load_dataset("synthetic", "test", verbose=False)
+        cached = cache_in_memory(ds, "yes", progress=False)
+        waves, labels = ds.tensors()
+        assert torch.equal(cached.tensors[0], waves) and torch.equal(cached.tensors[1], labels)
+        assert cached.tensors[1].dtype == torch.long and cache_bytes(ds) == waves.numel() * 4
+        assert cache_in_memory(ds, "no") is ds
+
+
 class TestResumeChecks:
     """fit(resume=True) continues only a run it can continue exactly."""
 

@@ -290,7 +290,10 @@ class TrainConfig:
         seed (int, default 0): seeds shuffling and dropout, epoch by epoch (so resume repeats).
         device (str | None, default None): None picks CUDA, MPS, then CPU.
         amp (bool, default True): mixed precision, used on CUDA only.
-        num_workers (int, default 0): DataLoader workers (they only read audio).
+        num_workers (int | None, default None): DataLoader workers (they only read audio);
+            None chooses (:func:`apac_lab.train.loop.worker_count`): none on the CPU or for
+            clips held in memory, else one per usable core but one, up to 8, so that reading
+            WAVs does not leave a GPU waiting.
         early_stopping_patience (int | None, default None): stop after this many epochs
             without a better validation loss; the best weights are restored.
         out_dir (str | None, default None): where checkpoints and metrics go; None keeps
@@ -329,7 +332,9 @@ class TrainConfig:
     seed: int = setting(0, help="seed of the model, the order of the clips, dropout and augmentation")
     device: str | None = setting(None, help="cpu, cuda, cuda:1, mps; default: the best available", result=False)
     amp: bool = setting(True, help="mixed precision on CUDA (--no-amp turns it off)", result=False)
-    num_workers: int = setting(0, help="DataLoader workers (they only read audio)", check=at_least(0), result=False)
+    num_workers: int | None = setting(
+        None, help="DataLoader workers (they only read audio); default: none on the CPU or for clips held in memory, "
+                   "else one per core but one, up to 8", check=at_least(0), result=False)
     early_stopping_patience: int | None = setting(
         None, help="stop after this many epochs without a better validation loss", check=at_least(1))
     out_dir: str | None = setting(None, help="where checkpoints and metrics go", result=False, cli=False, saved=False)

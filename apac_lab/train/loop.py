@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import sys
 import time
@@ -37,7 +38,7 @@ from typing import Callable
 import torch
 import torch.distributed as dist
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, TensorDataset
 from tqdm.auto import tqdm
 
 from apac_lab.checkpoints import load_checkpoint, save_checkpoint
@@ -46,7 +47,7 @@ from apac_lab.train.lock import RunLock
 from apac_lab.train.metrics import accuracy, confusion_matrix
 from apac_lab.utils import get_device
 
-__all__ = ["fit", "evaluate", "predict", "make_loader", "check_resume", "ResumeMismatch"]
+__all__ = ["fit", "evaluate", "predict", "make_loader", "worker_count", "auto_workers", "check_resume", "ResumeMismatch"]
 
 
 def _distributed() -> bool:
@@ -88,8 +89,40 @@ def make_loader(data: Dataset | DataLoader, config: TrainConfig, *, train: bool,
         sampler.set_epoch(epoch)
     else:
         sampler = _Shard(len(data), rank, world)
-    return DataLoader(data, batch_size=config.batch_size, sampler=sampler, num_workers=config.num_workers,
-                      pin_memory=torch.cuda.is_available(), persistent_workers=False)
+    cuda = get_device(config.device).type == "cuda"
+    return DataLoader(data, batch_size=config.batch_size, sampler=sampler, num_workers=worker_count(data, config),
+                      pin_memory=cuda, persistent_workers=False)
+
+
+MAX_AUTO_WORKERS = 8
+
+
+def auto_workers(*, in_memory: bool, device_type: str, cores: int, processes: int = 1) -> int:
+    """The DataLoader workers the loop starts when ``num_workers`` is None: none on the CPU
+    (workers would take the cores the model trains on) or for clips already in memory;
+    on a GPU, every usable core of this process's share but one (the one that feeds the
+    GPU), at least 1 and at most :data:`MAX_AUTO_WORKERS`.
+
+    >>> auto_workers(in_memory=False, device_type="cuda", cores=2)   # free Colab
+    1
+    >>> auto_workers(in_memory=False, device_type="cuda", cores=16), auto_workers(in_memory=False, device_type="cuda", cores=16, processes=4)
+    (8, 3)
+    >>> auto_workers(in_memory=False, device_type="cpu", cores=16), auto_workers(in_memory=True, device_type="cuda", cores=16)
+    (0, 0)
+    """
+    if in_memory or device_type != "cuda":
+        return 0
+    return max(1, min(MAX_AUTO_WORKERS, cores // max(1, processes) - 1))
+
+
+def worker_count(data: Dataset, config: TrainConfig) -> int:
+    """``config.num_workers``, or when it is None the choice of :func:`auto_workers` for this
+    data (a TensorDataset is in memory) and device."""
+    if config.num_workers is not None:
+        return config.num_workers
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return auto_workers(in_memory=isinstance(data, TensorDataset), device_type=get_device(config.device).type,
+                        cores=cores, processes=dist.get_world_size() if _distributed() else 1)
 
 
 _WORKER_ERROR = re.compile(r"Caught (\w+) in DataLoader worker process \d+\.\nOriginal Traceback")
