@@ -42,7 +42,7 @@ def to_mono(waveform: torch.Tensor) -> torch.Tensor:
         return waveform
     if waveform.dim() != 2:
         raise AudioError(f"expected (samples,) or (channels, samples), got shape {tuple(waveform.shape)}")
-    return waveform.mean(dim=0)
+    return waveform[0] if waveform.shape[0] == 1 else waveform.mean(dim=0)  # mono: no arithmetic to do
 
 
 def fix_length(waveform: torch.Tensor, num_samples: int, *, pad_mode: str = "end") -> torch.Tensor:
