@@ -111,6 +111,14 @@ class UploadPredictor(Widget):
         self.controls = {}  # no sliders: an upload calls handle()
         self.upload.observe(self._on_upload, names="value")
 
+    @classmethod
+    def example(cls, *, backend: str | None = None) -> "UploadPredictor":
+        """Notebook 05's size: 35 classes (Speech Commands), 1 s at 16 kHz, a small untrained model."""
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.AdaptiveAvgPool1d(64), torch.nn.Linear(64, 35))  # (1, 16000) -> (1, 35)
+        classes = [f"word{i}" for i in range(35)]
+        return cls(model, classes, sample_rate=16000, num_samples=16000, backend=backend)
+
     def handle(self, data: bytes, name: str = "upload") -> dict | None:
         """Predict for ``data`` (a file's bytes), update the bars and the message; return
         the prediction, or None (with the reason in ``message``) for bytes that are not audio."""
@@ -177,6 +185,16 @@ class MelFilterInspector(Widget):
         self.controls = {"filter": self.slider}
         self.widget = W.VBox([self.slider, self.live.widget])
         self._watch()
+
+    @classmethod
+    def example(cls, *, backend: str | None = None) -> "MelFilterInspector":
+        """Notebook 05's size: APAC's 128 mel filters over 1025 FFT bins at 16 kHz, trained = perturbed."""
+        from apac_lab.frontends.scratch import mel_filterbank
+
+        initial = mel_filterbank(sample_rate=16000, n_fft=2048, n_mels=128, f_min=0.0, f_max=8000.0)
+        g = torch.Generator().manual_seed(0)
+        trained = (initial + 0.01 * torch.randn(initial.shape, generator=g)).clamp_min(0)
+        return cls(initial, trained, sample_rate=16000, backend=backend)
 
     def _draw(self) -> None:
         """Show the slider's filter, with how much training changed it in the title."""
