@@ -5,7 +5,7 @@ Two ways to draw, one behaviour (``APAC_LAB_WIDGETS=figurewidget|output`` forces
 
 * ``figurewidget`` (JupyterLab: ipywidgets 8, plotly >= 6 with anywidget): a
   ``plotly.graph_objects.FigureWidget``; an update sends plotly's restyle/relayout of the
-  properties that changed (float arrays rounded to 4 significant digits: it sends JSON lists).
+  properties that changed (float arrays as float32 binary buffers).
 * ``output`` (Colab: ipywidgets 7.7.1 and plotly 5, where ``FigureWidget`` does not render;
   anywhere anywidget is missing): two ``ipywidgets.Output`` areas. The first holds the figure,
   drawn once by a script that loads plotly.js once per page and draws only after it has loaded
@@ -257,7 +257,7 @@ class LiveFigure:
         if self.backend not in ("figurewidget", "output"):
             raise ValueError(f"backend must be 'figurewidget' or 'output', got {backend!r}")
         if self.backend == "figurewidget":
-            self.figure = go.FigureWidget(figure)
+            self.figure = _light_figure_widget(figure)
             self.widget = self.figure
             return
         self.figure = go.Figure(figure)
@@ -312,32 +312,39 @@ class LiveFigure:
         if self.backend == "figurewidget":
             with self.figure.batch_update():
                 fn(self.figure)
-                _compact_edits(self.figure)
         else:
             fn(self.figure)
             self._send_changes()
 
 
-def significant(values: np.ndarray, digits: int = 4) -> np.ndarray:
-    """``values`` rounded to ``digits`` significant digits (float64; NaN and 0 stay as they are).
+def _light(value):
+    """What a FigureWidget message carries, made light: float arrays as float32 binary buffers
+    (plotly sends 1D numeric arrays as buffers but 2D ones as JSON lists: rows become buffers)."""
+    if isinstance(value, dict):
+        return {k: _light(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_light(v) for v in value]
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        if value.ndim == 1:
+            return value.astype(np.float32)
+        if value.ndim == 2:
+            return [row for row in np.ascontiguousarray(value, dtype=np.float32)]
+    return value
 
-    >>> significant(np.array([123.456, -0.0012345, 0.0])).tolist()
-    [123.5, -0.001234, 0.0]
-    """
-    x = np.asarray(values, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mag = np.where(np.isfinite(x) & (x != 0), np.floor(np.log10(np.abs(x))), 0)
-    scale = 10.0 ** (digits - 1 - mag)
-    return np.round(x * scale) / scale
 
+def _light_figure_widget(figure: go.Figure) -> go.FigureWidget:
+    """A ``FigureWidget`` whose updates send float32 buffers; its own data stays as given."""
 
-def _compact_edits(fig: go.FigureWidget) -> None:
-    """Within a batch: the float arrays about to be sent are rounded to 4 significant digits
-    (plotly's FigureWidget sends them as JSON lists, where a float32's repr would be 17 digits)."""
-    for i, edits in list(getattr(fig, "_batch_trace_edits", {}).items()):
-        for path, value in list(edits.items()):
-            if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size > 16:
-                fig.data[i][path] = significant(value)
+    class LightFigureWidget(go.FigureWidget):
+        def _send_restyle_msg(self, restyle_data, trace_indexes=None, source_view_id=None):
+            super()._send_restyle_msg(_light(restyle_data), trace_indexes=trace_indexes,
+                                      source_view_id=source_view_id)
+
+        def _send_update_msg(self, restyle_data, relayout_data, trace_indexes=None, source_view_id=None):
+            super()._send_update_msg(_light(restyle_data), _light(relayout_data), trace_indexes=trace_indexes,
+                                     source_view_id=source_view_id)
+
+    return LightFigureWidget(figure)
 
 
 class Widget:
