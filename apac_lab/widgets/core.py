@@ -73,6 +73,18 @@ def _plotlyjs_version() -> str:
     return get_plotlyjs_version()
 
 
+def plotlyjs_src() -> str:
+    """Where the Output path loads plotly.js from: ``$APAC_LAB_PLOTLYJS`` (a course mirror, or a
+    local copy), else plotly's CDN at the version of the installed plotly (what its own "cdn"
+    HTML uses).
+
+    >>> os.environ["APAC_LAB_PLOTLYJS"] = "http://course/plotly.min.js"; plotlyjs_src()
+    'http://course/plotly.min.js'
+    >>> del os.environ["APAC_LAB_PLOTLYJS"]
+    """
+    return os.environ.get("APAC_LAB_PLOTLYJS") or f"https://cdn.plot.ly/plotly-{_plotlyjs_version()}.min.js"
+
+
 def _typed_arrays_supported() -> bool:
     """plotly.js >= 2.28 decodes base64 typed arrays (``{"dtype", "bdata", "shape"}``) in trace data."""
     major, minor = (int(p) for p in _plotlyjs_version().split(".")[:2])
@@ -223,7 +235,7 @@ _UPDATE = """<script>
       });
       Object.keys(ch.layout).forEach(function (p) { layout = set(layout, p, ch.layout[p]); });
       layout = set(layout, "datarevision", %(seq)d);
-      return w.Plotly.react(el, data, layout);
+      return w.Plotly.react(el, data, layout).catch(function () { return el; });
     }));
   });
 })();
@@ -283,7 +295,7 @@ class LiveFigure:
         spec = self.figure.to_plotly_json()
         fig = {"data": _encode(spec["data"], self._typed), "layout": _encode(spec["layout"], self._typed),
                "config": {"responsive": True, "displaylogo": False}}
-        src = f"https://cdn.plot.ly/plotly-{_plotlyjs_version()}.min.js"
+        src = plotlyjs_src()
         html = _PAGE % {"id": self.id, "id_js": json.dumps(self.id), "fig": _dumps(fig),
                         "height": int(self.figure.layout.height or 450), "loader": _LOADER % {"src": json.dumps(src)}}
         self._view.outputs = (_html_output(html, f"<plotly figure {self.id}>"),)
