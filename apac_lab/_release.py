@@ -34,6 +34,12 @@ COLAB_EXTRAS = {
 }
 
 
-def colab_install_spec(repository: str = REPOSITORY, ref: str = RELEASE_REF) -> str:
-    """The pip requirement that installs this release from GitHub (PEP 508 direct reference)."""
-    return f"apac-lab @ git+https://github.com/{repository}@{ref}"
+def colab_install_spec(repository: str | None = None, ref: str | None = None) -> str:
+    """The pip requirement that installs this release from GitHub (PEP 508 direct reference);
+    ``repository`` and ``ref`` default to :data:`REPOSITORY` and :data:`RELEASE_REF`."""
+    return f"apac-lab @ {git_url(repository, ref)}"
+
+
+def git_url(repository: str | None = None, ref: str | None = None) -> str:
+    """``git+https://github.com/<repository>@<ref>``, what pip installs."""
+    return f"git+https://github.com/{repository or REPOSITORY}@{ref or RELEASE_REF}"

@@ -130,7 +130,12 @@ BADGE_URL = re.compile(r"https://colab\.research\.google\.com/github/[^/\s)]+/[^
                        r"/notebooks/([A-Za-z0-9_.-]+)\.ipynb")
 
 
+# the install address, written in prose (README): any repository, any ref
+GIT_URL = re.compile(r"git\+https://github\.com/[\w.-]+/[\w.-]+(?:@[\w.+-]+)?")
+
+
 def _with_badges(text: str) -> str:
+    text = GIT_URL.sub(lambda m: _release.git_url(), text)
     return BADGE_URL.sub(lambda m: colab_badge_url(m[1]), text)
 
 
@@ -140,7 +145,8 @@ def _is_setup_cell(cell: dict) -> bool:
 
 def write_colab_setup(path: str | Path, *, check: bool = False) -> bool:
     """Make ``path`` (a notebook, or a Markdown file such as the README) carry this release's
-    Colab set-up: the generated first code cell and the badge addresses.
+    Colab set-up: the generated first code cell, the badge addresses and (in Markdown) the
+    install address.
 
     A notebook whose first code cell is not a Colab cell gets one inserted before it. Returns
     True if the file differs from what it should be (with ``check=True`` it is left as is).
