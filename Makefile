@@ -12,7 +12,7 @@ CHROMIUM := $(or $(APAC_LAB_CHROMIUM),/usr/lib/chromium/chromium)
 # BROWSER_TESTS=required (.ci/run): a missing Chromium fails.
 BROWSER_TESTS ?= auto
 
-.PHONY: install lab test test-unit test-notebooks test-browser test-browser-if-chromium bench clean-outputs
+.PHONY: install lab test test-unit test-notebooks test-browser test-browser-if-chromium test-colab bench clean-outputs
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ test-browser-if-chromium:  ## the browser tests where Chromium is found; otherwi
 	else \
 		echo "make test: browser tests NOT run (no Chromium at $(CHROMIUM)); to run them, install Chromium (apt-get install chromium, or set APAC_LAB_CHROMIUM to its binary), then: make test-browser"; \
 	fi
+
+test-colab:  ## every notebook in a Colab-like environment (.ci/colab-requirements.txt), each widget moved once
+	$(TEST_ENV) bash .ci/test-colab
 
 bench: install  ## print each notebook's quick-mode run time
 	$(TEST_ENV) $(BIN)/python benchmarks/notebook_times.py
