@@ -24,6 +24,7 @@ README, "Open in Colab".
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import sys
@@ -346,6 +347,12 @@ def _light(value):
 
 def _light_figure_widget(figure: go.Figure) -> go.FigureWidget:
     """A ``FigureWidget`` whose updates send float32 buffers; its own data stays as given."""
+    return _light_figure_widget_class()(figure)
+
+
+@functools.cache
+def _light_figure_widget_class() -> type:
+    # defined on first use: plotly >= 6 cannot even name FigureWidget where anywidget is missing
 
     class LightFigureWidget(go.FigureWidget):
         def _send_restyle_msg(self, restyle_data, trace_indexes=None, source_view_id=None):
@@ -356,7 +363,7 @@ def _light_figure_widget(figure: go.Figure) -> go.FigureWidget:
             super()._send_update_msg(_light(restyle_data), _light(relayout_data), trace_indexes=trace_indexes,
                                      source_view_id=source_view_id)
 
-    return LightFigureWidget(figure)
+    return LightFigureWidget
 
 
 class Widget:
