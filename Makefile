@@ -16,7 +16,7 @@ BROWSER_TESTS ?= auto
 # `make bench` times every notebook under this budget (quick, as CI runs them; or classroom, full).
 BENCH_BUDGET ?= quick
 
-.PHONY: install lab test test-unit test-notebooks test-browser test-browser-if-chromium bench clean-outputs
+.PHONY: install lab test test-unit test-notebooks test-browser test-browser-if-chromium test-colab bench clean-outputs
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,9 @@ test-browser-if-chromium:  ## the browser tests where Chromium is found; otherwi
 
 bench: install  ## print each notebook's run time under BENCH_BUDGET (default quick)
 	$(TEST_ENV) $(BIN)/python benchmarks/notebook_times.py --budget $(BENCH_BUDGET)
+
+test-colab:  ## every notebook in a Colab-like environment (.ci/colab-requirements.txt), each widget moved once
+	$(TEST_ENV) bash .ci/test-colab
 
 clean-outputs:  ## strip outputs from every notebook
 	$(BIN)/python -m apac_lab.notebook_tools strip notebooks

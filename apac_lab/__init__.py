@@ -13,7 +13,7 @@ from apac_lab.utils import (
     seed_everything, set_budget,
 )
 
-__version__ = "0.1.0"
+from apac_lab._release import __version__
 
 __all__ = ["__version__", "BUDGETS", "budget_banner", "budget_reason", "by_budget", "current_budget", "get_device",
            "is_offline", "is_quick", "quick_or_full", "seed_everything", "set_budget"]

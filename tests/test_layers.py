@@ -6,7 +6,8 @@ The layers, bottom to top:
 ====  =============================================  ==========================================
 rank  packages                                       may import
 ====  =============================================  ==========================================
-0     ``apac_lab`` (its ``__init__``), ``utils``,      nothing of the package (but rank 0)
+0     ``apac_lab`` (its ``__init__``), ``_release``,   nothing of the package (but rank 0)
+      ``utils``,
       ``checkpoints``, ``notebook_tools``,
       ``papers``
 1     ``frontends``, ``data``                         rank 0 and its own package; the two are
@@ -35,7 +36,7 @@ from conftest import REPO
 
 PACKAGE = REPO / "apac_lab"
 
-RANK = {"apac_lab": 0, "utils": 0, "checkpoints": 0, "notebook_tools": 0, "papers": 0, "frontends": 1, "data": 1, "models": 2,
+RANK = {"apac_lab": 0, "_release": 0, "utils": 0, "checkpoints": 0, "notebook_tools": 0, "papers": 0, "frontends": 1, "data": 1, "models": 2,
         "train": 3, "recipes": 4}
 BESIDE = {"plots": {"plots"}, "widgets": {"widgets", "plots"}, "exercises": {"exercises"}}
 STACK_TOP_FOR_BESIDE = 3

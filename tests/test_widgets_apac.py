@@ -106,6 +106,78 @@ class TestUpload:
         assert up.handle(b"", name="empty.wav") is None and "empty" in up.message.value
 
 
+class TestUploadFailures:
+    """Issue 14: handle() catches every failure, clears the bars, names the upload, and says how it used the clip."""
+
+    @staticmethod
+    def _predictor(apac, num_samples=None):
+        up = UploadPredictor(apac, [str(i) for i in range(10)], sample_rate=8000, num_samples=num_samples,
+                             backend="output")
+        g = np.random.default_rng(0)
+        assert up.handle(_wav(0.3 * g.standard_normal(8000), 8000), name="first.wav") is not None
+        assert np.asarray(up.live.figure.data[0].y).sum() == pytest.approx(1.0)  # bars of a prediction
+        return up
+
+    @staticmethod
+    def _cleared(up, name):
+        assert np.asarray(up.live.figure.data[0].y).tolist() == [0.0] * 10, "stale bars left after a failure"
+        assert up.live.figure.layout.title.text == f"{name}: no prediction"
+        assert f"⚠ {name}:" in up.message.value
+
+    def test_a_100_sample_clip_with_no_fixed_length_clears_the_bars_and_says_why(self, apac):
+        up = self._predictor(apac, num_samples=None)
+        assert up.handle(_wav(0.3 * np.ones(100), 8000), name="tiny.wav") is None  # the model refuses it
+        self._cleared(up, "tiny.wav")
+        assert "too short" in up.message.value
+
+    def test_a_model_that_raises_anything_clears_the_bars_and_says_why(self, apac):
+        up = self._predictor(apac, num_samples=8000)
+
+        class Broken(nn.Module):
+            def forward(self, x):
+                raise RuntimeError("CUDA out of memory\nmore lines")
+        up.model = Broken()
+        assert up.handle(_wav(0.3 * np.ones(8000), 8000), name="big.wav") is None
+        self._cleared(up, "big.wav")
+        assert "RuntimeError: CUDA out of memory" in up.message.value and "more lines" not in up.message.value
+
+    def test_a_clip_at_20001_hz_is_predicted_at_the_models_rate(self, apac):
+        up = self._predictor(apac, num_samples=8000)
+        res = up.handle(_wav(0.3 * np.sin(np.arange(20001) * 0.1), 20001), name="odd-rate.wav")
+        assert res is not None and res["waveform"].shape == (8000,) and "odd-rate.wav" in up.message.value
+
+    def test_a_ten_minute_upload_says_it_used_the_middle_second(self, apac):
+        up = self._predictor(apac, num_samples=8000)
+        res = up.handle(_wav(0.1 * np.sin(np.arange(600 * 8000) * 0.01), 8000), name="lecture.wav")
+        assert res["notes"] == ["used the middle 1 s of 600 s"]
+        assert "Note: used the middle 1 s of 600 s." in up.message.value
+
+    def test_a_one_sample_upload_says_mostly_silence(self, apac):
+        up = self._predictor(apac, num_samples=8000)
+        res = up.handle(_wav(np.array([0.5]), 8000), name="click.wav")
+        assert res["notes"] == ["mostly silence: 0.125 ms of sound padded to 1 s"]
+        assert "mostly silence" in up.message.value
+
+    def test_a_silent_recording_says_mostly_silence(self, apac):
+        up = self._predictor(apac, num_samples=8000)
+        assert up.handle(_wav(np.zeros(8000), 8000), name="mute.wav")["notes"] == [
+            "mostly silence: the recording is nearly silent (peak 0.0e+00)"]
+
+    def test_an_unreadable_upload_is_named_not_shown_as_a_bytesio(self, apac):
+        up = self._predictor(apac, num_samples=8000)
+        assert up.handle(b"RIFF\x00\x00 not really", name="song.mp3") is None
+        self._cleared(up, "song.mp3")
+        assert "BytesIO" not in up.message.value and "cannot read song.mp3 as audio" in up.message.value
+
+    def test_an_upload_that_arrives_empty_says_it_was_too_large_for_colab(self, apac):
+        up = self._predictor(apac, num_samples=8000)
+        for value in ({}, ()):  # Colab's ipywidgets 7 value, and ipywidgets 8's
+            assert up.handle_upload(value) == []
+            self._cleared(up, "the upload")
+            assert "1 MB or more" in up.message.value and "ipywidgets#3452" in up.message.value
+            assert "microphone recorder" in up.message.value and "shorter clip" in up.message.value
+
+
 class TestMelFilterInspector:
     def test_slider_moves_the_figure(self):
         initial = torch.rand(8, 20)

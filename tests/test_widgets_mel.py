@@ -33,7 +33,7 @@ def test_builds_with_handles(words, backend):
     assert len(ex.recordings) == 10 and ex.sample_rate == 8000
     assert _z(ex).shape == (40, 101) and "101 frames" in ex.message.value
     assert ex.widget is not None and ex.live.widget in ex.widget.children
-    assert isinstance(ex.live.widget, W.Output if backend == "output" else W.DOMWidget)
+    assert isinstance(ex.live.widget, W.Box if backend == "output" else W.DOMWidget)  # output: figure + update areas
     assert ex.settings() == {"n_fft": 256, "hop_length": 80, "n_mels": 40, "f_min": 0.0, "f_max": 4000.0}
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import numbers
+import re
 from pathlib import Path
 
 import numpy as np
@@ -205,9 +206,13 @@ def wav_bytes(waveform: torch.Tensor, sample_rate: int) -> bytes:
     return buf.getvalue()
 
 
-def decode_wav_bytes(data: bytes, *, sample_rate: int, num_samples: int | None = None) -> torch.Tensor:
+def decode_wav_bytes(data: bytes, *, sample_rate: int, num_samples: int | None = None,
+                     name: str = "the upload") -> torch.Tensor:
     """Audio file bytes (WAV, FLAC, OGG) to a float32 mono waveform at ``sample_rate``,
     centred and padded or cropped to ``num_samples`` when given (as :func:`load_audio` reads a file).
+
+    Args:
+        name (str, default "the upload"): what errors call the bytes (e.g. the uploaded file's name).
 
     Raises:
         AudioError: the bytes are not audio soundfile can read, or hold no samples.
@@ -215,16 +220,22 @@ def decode_wav_bytes(data: bytes, *, sample_rate: int, num_samples: int | None =
     >>> buf = io.BytesIO(); sf.write(buf, np.zeros((400, 2), "float32"), 8000, format="WAV")
     >>> decode_wav_bytes(buf.getvalue(), sample_rate=16000, num_samples=1000).shape
     torch.Size([1000])
+    >>> decode_wav_bytes(b"RIFF....", sample_rate=8000, name="hello.wav")
+    Traceback (most recent call last):
+    ...
+    apac_lab.data.audio.AudioError: cannot read hello.wav as audio (Format not recognised.); upload a WAV, FLAC or OGG file
     """
     if not data:
-        raise AudioError("the upload is empty (0 bytes): choose a WAV file")
+        raise AudioError(f"{name} is empty (0 bytes): choose a WAV file")
     try:
         audio, rate = sf.read(io.BytesIO(bytes(data)), dtype="float32", always_2d=True)
-    except Exception as exc:  # soundfile's own error types
-        raise AudioError(f"cannot read the upload as audio ({exc}); upload a WAV, FLAC or OGG file") from None
-    wave = check_waveform(to_mono(torch.from_numpy(np.ascontiguousarray(audio.T))), "the upload")
+    except Exception as exc:  # soundfile's own error types; its message names the buffer object, not the file
+        reason = re.sub(r"^Error opening <[^>]*>: ", "", str(exc))
+        reason = re.sub(r"<_io\.BytesIO object at 0x[0-9a-fA-F]+>", name, reason)
+        raise AudioError(f"cannot read {name} as audio ({reason}); upload a WAV, FLAC or OGG file") from None
+    wave = check_waveform(to_mono(torch.from_numpy(np.ascontiguousarray(audio.T))), name)
     try:
-        rate = check_sample_rate(rate, "the upload's sample rate")
+        rate = check_sample_rate(rate, f"{name}'s sample rate")
     except ValueError as exc:
         raise AudioError(str(exc)) from None
     if rate != sample_rate:

@@ -209,8 +209,23 @@ def mel_three_ways(mels: Mapping[str, object], *, sample_rate: int, hop_length: 
     return fig
 
 
+def _pool_columns(x: np.ndarray, freqs: np.ndarray, max_columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_columns`` columns: groups of adjacent columns, each shown by its value of
+    largest magnitude (sign kept), at the group's mean frequency."""
+    k = -(-x.shape[1] // max_columns)
+    if k <= 1:
+        return x, freqs
+    n = -(-x.shape[1] // k) * k
+    pad = np.pad(x, ((0, 0), (0, n - x.shape[1])))
+    groups = pad.reshape(x.shape[0], -1, k)
+    pick = np.abs(groups).argmax(-1)
+    pooled = np.take_along_axis(groups, pick[..., None], -1)[..., 0]
+    f = np.nanmean(np.pad(freqs.astype(float), (0, n - len(freqs)), constant_values=np.nan).reshape(-1, k), 1)
+    return pooled, f
+
+
 def mel_filter_change_figure(initial, trained, index: int, *, sample_rate: int, title: str | None = None,
-                             height: int = 620) -> go.Figure:
+                             height: int = 620, max_columns: int = 256) -> go.Figure:
     """A mel filterbank before and after training: one filter over frequency (top), and
     trained minus initial for every filter (bottom), with a line at the filter shown.
 
@@ -223,6 +238,9 @@ def mel_filter_change_figure(initial, trained, index: int, *, sample_rate: int, 
         index (int): the filter shown.
         sample_rate (int): Hz; the frequency axis runs 0..sample_rate/2.
         title (str | None, default None): None names the filter.
+        max_columns (int, default 256): the difference heatmap shows at most this many frequency
+            columns, each the largest change among its adjacent FFT bins (a page stays light:
+            APAC's 128 x 1025 filterbank would otherwise be 131k values).
 
     >>> fb = np.eye(3, 5); len(mel_filter_change_figure(fb, fb * 2, 1, sample_rate=8000).data)
     4
@@ -240,7 +258,8 @@ def mel_filter_change_figure(initial, trained, index: int, *, sample_rate: int, 
     fig.add_trace(go.Scatter(x=freqs, y=a[index], name="initial (triangular)",
                              line=dict(color="#31688e", dash="dash")), row=1, col=1)
     fig.add_trace(go.Scatter(x=freqs, y=b[index], name="after training", line=dict(color="#35b779")), row=1, col=1)
-    fig.add_trace(go.Heatmap(z=diff, x=freqs, colorscale=DIVERGING, zmid=0, zmin=-m, zmax=m,
+    shown, shown_freqs = _pool_columns(diff, freqs, max_columns)
+    fig.add_trace(go.Heatmap(z=shown, x=shown_freqs, colorscale=DIVERGING, zmid=0, zmin=-m, zmax=m,
                              colorbar=dict(title="Δ weight", len=0.5, y=0.27)), row=2, col=1)
     fig.add_trace(go.Scatter(x=[freqs[0], freqs[-1]], y=[index, index], mode="lines", name="shown filter",
                              line=dict(color="black", width=1)), row=2, col=1)

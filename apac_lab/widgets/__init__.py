@@ -3,8 +3,10 @@
 Every widget follows one pattern (:class:`Widget`): a class built from explicit keyword
 arguments; ``.widget`` to place in a layout (the object displays itself too);
 ``controls`` by name; ``update(**values)`` to move them and redraw from code, what a
-control's change does in the browser (an upload widget has ``handle(bytes)``). Figures
-update in place through :class:`LiveFigure`. The audio byte helpers (``wav_bytes``,
+control's change does in the browser (an upload widget has ``handle(bytes)``); ``example()``
+for an instance the size its notebook uses. Figures update in place through
+:class:`LiveFigure`, sending only what changed (``benchmarks/widget_updates.py`` prints the
+bytes per update; ``apac_lab.widgets.traffic`` counts them). The audio byte helpers (``wav_bytes``,
 ``decode_wav_bytes``) live in :mod:`apac_lab.data`.
 """
 

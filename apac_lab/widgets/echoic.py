@@ -10,6 +10,8 @@ Notebook: 03_echoic_buffers.
 
 from __future__ import annotations
 
+import math
+
 import ipywidgets as W
 import numpy as np
 import torch
@@ -19,7 +21,7 @@ import plotly.graph_objects as go
 from apac_lab.frontends.db import power_to_db
 from apac_lab.frontends.streaming import EchoicStream, stream_snapshots
 from apac_lab.plots.core import COLORSCALE, style
-from apac_lab.widgets.core import LiveFigure, Widget
+from apac_lab.widgets.core import MAX_REDRAWS_PER_S, LiveFigure, Widget
 
 __all__ = ["EchoicScope"]
 
@@ -39,7 +41,10 @@ class EchoicScope(Widget):
 
     ``widget`` is the layout to display (the object displays it too); ``controls`` holds the
     ``"snapshot"`` slider (also ``slider``; ``play`` drives it in the browser);
-    ``update(snapshot=i)`` draws snapshot ``i``, what moving the slider does.
+    ``update(snapshot=i)`` draws snapshot ``i``, what moving the slider does. Playback is
+    throttled to what the front-end can draw (``MAX_REDRAWS_PER_S``: 10 redraws/s in JupyterLab,
+    5 in Colab); slider moves closer together than that are merged, the latest drawn. dB values
+    are kept to 0.1 dB.
 
     >>> scope = EchoicScope(torch.randn(4000), backend="output")
     >>> scope.update(snapshot=5); scope.live.figure.layout.title.text.startswith("Echoic memory at 0.")
@@ -55,6 +60,8 @@ class EchoicScope(Widget):
         history = snaps["ring"].shape[1]
         both = power_to_db(torch.cat([snaps["ring"], snaps["views"]], 1), ref=None, amin=1e-30, top_db=top_db,
                            dims=None).numpy()
+        # 0.1 dB is finer than a colour step; rounded values are shorter to send
+        both = np.round(both, 1).astype(np.float32)
         self.ring_db, self.views_db = both[:, :history], both[:, history:]
         self.frames = snaps["frame"].numpy()
         self.hop_s = snaps["hop_s"]
@@ -76,14 +83,23 @@ class EchoicScope(Widget):
         fig.update_xaxes(title_text="Span before now (ms)", row=1, col=2)
         self.live = LiveFigure(fig, backend=backend)
         n = len(self.frames)
-        self.play = W.Play(value=0, min=0, max=n - 1, step=1, interval=max(40, int(1000 * self.hop_s * every)),
-                           description="Play")
+        # playback no faster than the front-end draws: at most MAX_REDRAWS_PER_S of this backend
+        self.min_redraw_interval_s = 1.0 / MAX_REDRAWS_PER_S[self.live.backend]
+        self.play = W.Play(value=0, min=0, max=n - 1, step=1, description="Play",
+                           interval=max(int(1000 * self.min_redraw_interval_s), int(1000 * self.hop_s * every)))
         self.slider = W.IntSlider(value=0, min=0, max=n - 1, step=1, description="Snapshot",
                                   continuous_update=True, layout=W.Layout(width="420px"))
         W.jslink((self.play, "value"), (self.slider, "value"))
         self.controls = {"snapshot": self.slider}
         self.widget = W.VBox([W.HBox([self.play, self.slider]), self.live.widget])
         self._watch(draw=False)  # the figure shows snapshot 0, the slider's value
+
+    @classmethod
+    def example(cls, *, backend: str | None = None) -> "EchoicScope":
+        """Notebook 03's size: 3 s at 8 kHz, a snapshot every 2 frames (100 filters x 256 frames)."""
+        t = torch.arange(3 * 8000) / 8000
+        wave = torch.sin(2 * math.pi * (300 + 200 * t) * t) * (0.5 + 0.5 * torch.sin(2 * math.pi * 3 * t))
+        return cls(wave, sample_rate=8000, every=2, backend=backend)
 
     def _title(self, i: int) -> str:
         t = self.frames[i] * self.hop_s + self.win_s

@@ -107,6 +107,13 @@ class GaborInspector(Widget):
         self.widget = W.VBox([controls, self.kernel_fig.widget, self.plane_fig.widget, self.response_fig.widget])
         self._watch(draw=False)  # the figures were built from the sliders' values
 
+    @classmethod
+    def example(cls, *, backend: str | None = None) -> "GaborInspector":
+        """Notebook 02's size: a 1 s log-mel of 64 bands at 100 frames/s, kernels 9 x 111."""
+        g = torch.Generator().manual_seed(0)
+        return cls(torch.randn(64, 101, generator=g), frame_rate=100.0, kernel_size=(9, 111), backend=backend,
+                   sigma_t=8.0, sigma_f=2.0, gamma=0.0, freq=0.04)
+
     def params(self) -> dict[str, float]:
         """The slider values by parameter name."""
         return {name: float(s.value) for name, s in self.sliders.items()}
@@ -213,6 +220,13 @@ class GaborBankBrowser(Widget):
         self.controls = {"filter": self.picker}
         self.widget = W.VBox([W.HBox([self.picker, self.readout]), self.kernel_fig.widget, self.plane_fig.widget])
         self._watch(draw=False)  # the figures show filter 0, the picker's value
+
+    @classmethod
+    def example(cls, *, backend: str | None = None) -> "GaborBankBrowser":
+        """Notebook 02's size: 16 filters of 9 x 111, before and after (a random bank each)."""
+        torch.manual_seed(0)
+        return cls(GaborSTRF(16, kernel_size=(9, 111)), GaborSTRF(16, kernel_size=(9, 111)), frame_rate=100.0,
+                   backend=backend)
 
     def _kernel_figure(self, i: int) -> go.Figure:
         f, t, t_title = kernel_axes(*self.kernel_size, self.frame_rate)

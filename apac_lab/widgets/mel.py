@@ -35,6 +35,9 @@ from apac_lab.widgets.core import LiveFigure, Widget
 __all__ = ["MelExplorer"]
 
 N_FFT_CHOICES = (64, 128, 256, 512, 1024, 2048, 4096)
+#: At most this many heatmap cells are sent per redraw (about 120-160 KB); more frames are shown
+#: pooled, each column the loudest of a group of adjacent frames (the message says so).
+MAX_HEATMAP_CELLS = 30_000
 
 
 def _collect(recordings, sample_rate: int | None, n_recordings: int) -> tuple[dict[str, torch.Tensor], int, str | None]:
@@ -176,6 +179,13 @@ class MelExplorer(Widget):
                               self.live.widget])
         self._watch()
 
+    @classmethod
+    def example(cls, *, backend: str | None = None) -> "MelExplorer":
+        """Notebook 01's size: ten 1 s recordings at 8 kHz, n_fft 256, hop 80, 40 mel bands."""
+        t = torch.arange(8000) / 8000
+        waves = {f"tone {f} Hz": torch.sin(2 * torch.pi * f * t) * torch.exp(-3 * t) for f in range(200, 2200, 200)}
+        return cls(waves, sample_rate=8000, n_fft=256, hop_length=80, n_mels=40, backend=backend)
+
     def settings(self) -> dict:
         """The current slider values, as keyword arguments of the front-ends."""
         c = self.controls
@@ -198,6 +208,13 @@ class MelExplorer(Widget):
                             f_max=s["f_max"])
         mel_db = to_numpy(log_compress(fb @ power, top_db=80.0))
         times = to_numpy(frame_times(mel_db.shape[1], s["hop_length"], self.sample_rate))
+        n_frames = mel_db.shape[1]
+        pool = -(-mel_db.size // MAX_HEATMAP_CELLS)
+        if pool > 1:  # a light redraw: the loudest of each `pool` adjacent frames
+            pad = -(-n_frames // pool) * pool - n_frames
+            mel_db = np.pad(mel_db, ((0, 0), (0, pad)), constant_values=-np.inf).reshape(
+                mel_db.shape[0], -1, pool).max(-1)
+            times = times[::pool]
         centres = to_numpy(hz_to_mel(mel_band_edges(n_mels=s["n_mels"], f_min=s["f_min"], f_max=s["f_max"])[1:-1]))
         curves = _curves(to_numpy(fb), to_numpy(fft_frequencies(s["n_fft"], self.sample_rate)))
         sr = self.sample_rate
@@ -212,8 +229,11 @@ class MelExplorer(Widget):
             fig.layout.title.text = title
 
         self.live.update(draw)
-        notes = [f"{mel_db.shape[1]} frames × {s['n_mels']} bands; {s['n_fft'] // 2 + 1} FFT bins "
+        notes = [f"{n_frames} frames × {s['n_mels']} bands; {s['n_fft'] // 2 + 1} FFT bins "
                  f"{sr / s['n_fft']:.1f} Hz apart."]
+        if pool > 1:
+            notes.append(f"The figure shows the loudest of every {pool} frames ({mel_db.shape[1]} columns) "
+                         "to keep redraws light.")
         empty = int((fb.amax(dim=1) == 0).sum())
         if empty:
             notes.append(f"<b>{empty} of {s['n_mels']} mel bands are empty</b> (narrower than an FFT bin): "
