@@ -3,18 +3,21 @@
 Every widget follows one pattern (:class:`Widget`): a class built from explicit keyword
 arguments; ``.widget`` to place in a layout (the object displays itself too);
 ``controls`` by name; ``update(**values)`` to move them and redraw from code, what a
-control's change does in the browser (an upload widget has ``handle(bytes)``). Figures
+control's change does in the browser (an upload widget has ``handle(bytes)``, the
+microphone :class:`Recorder` ``handle_message(content, buffers)``). Figures
 update in place through :class:`LiveFigure`. The audio byte helpers (``wav_bytes``,
 ``decode_wav_bytes``) live in :mod:`apac_lab.data`.
 """
 
 from apac_lab.data import audio as _audio
 from apac_lab.utils import renamed
-from apac_lab.widgets.apac import MelFilterInspector, UploadPredictor, predict_wav_bytes
+from apac_lab.widgets.apac import MelFilterInspector, UploadPredictor, predict_wav_bytes, predict_waveform
 from apac_lab.widgets.core import LiveFigure, Widget, widget_backend
 from apac_lab.widgets.echoic import EchoicScope
+from apac_lab.widgets.few_shot import VoiceFineTuner
 from apac_lab.widgets.gabor import GaborBankBrowser, GaborInspector
 from apac_lab.widgets.mel import MelExplorer
+from apac_lab.widgets.recorder import Recorder, browser_error_message, recording_quality
 from apac_lab.widgets.training import TrainingCurves
 
 __all__ = [
@@ -23,7 +26,9 @@ __all__ = [
     "MelExplorer",  # notebook 01
     "GaborBankBrowser", "GaborInspector",  # notebook 02
     "EchoicScope",  # notebook 03
-    "MelFilterInspector", "UploadPredictor", "predict_wav_bytes",  # notebook 05
+    "MelFilterInspector", "UploadPredictor", "predict_wav_bytes", "predict_waveform",  # notebook 05
+    "Recorder", "recording_quality", "browser_error_message",  # notebooks 01, 03, 05: the microphone
+    "VoiceFineTuner",  # notebook 05: teach it your voice
 ]
 
 # Names of the previous release that its notebooks use (01, 02, 05).

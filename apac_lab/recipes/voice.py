@@ -1,0 +1,118 @@
+"""Teach it your voice (notebook 05): a digit recogniser that has never heard one FSDD
+speaker, and that speaker's recordings to play to the few-shot widget as if recorded.
+
+* :func:`voice_base_settings`: the FSDD digits recipe (:func:`fsdd_digits_settings`) with one
+  speaker held out (:data:`VOICE_SPEAKER`): it is trained on the other speakers only, so the
+  held-out speaker is a new voice, as a student's is. Sizes follow the budget (quick: a few
+  clips, one epoch, near chance; classroom: :data:`VOICE_EPOCHS` epochs on every clip of the
+  other speakers).
+* :data:`VOICE_FINE_TUNE`: how the widget fine-tunes, :func:`apac_lab.train.few_shot.fine_tune_few_shot`'s
+  own defaults (the whole model, learning rate 1e-4, 40 passes), the setting
+  ``benchmarks/fsdd_few_shot.py`` measures on every speaker; the recipe's time shift and
+  speed perturbation augment the few clips (:func:`voice_augment`).
+* :func:`voice_takes`: the held-out speaker's recordings in the order the widget prompts for
+  them; the fine-tuning takes are drawn by :func:`apac_lab.train.few_shot.pick_few_shot`
+  (seeded, never chosen by their results), the check takes from the rest.
+
+Notebook: 05_apac_training (section "Teach it your voice").
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Sequence
+
+import torch
+
+from apac_lab.data import load_dataset
+from apac_lab.recipes.fsdd import fsdd_digits_settings
+from apac_lab.train import RunSettings, WaveAugment
+from apac_lab.train.few_shot import pick_few_shot
+from apac_lab.utils import by_budget
+
+__all__ = ["VOICE_SPEAKER", "VOICE_SHOTS", "VOICE_EPOCHS", "VOICE_FINE_TUNE", "voice_base_settings",
+           "voice_checks", "voice_augment", "voice_takes"]
+
+#: The FSDD speaker the base model never hears (the stand-in for a student's voice).
+VOICE_SPEAKER = "george"
+#: Recordings per digit the model is fine-tuned on.
+VOICE_SHOTS = 2
+#: Epochs of the base model in the classroom budget (the digits recipe runs 30).
+VOICE_EPOCHS = 8
+#: fine_tune_few_shot's settings (its defaults; benchmarks/fsdd_few_shot.py measures them).
+VOICE_FINE_TUNE = {"layers": "all", "lr": 1e-4, "steps": 40}
+
+
+def voice_base_settings(speaker: str = VOICE_SPEAKER, *, budget: str | None = None, **changes) -> RunSettings:
+    """The digit model of "teach it your voice": every FSDD speaker but ``speaker``.
+
+    Args:
+        speaker (str, default VOICE_SPEAKER): the held-out speaker (also its test set).
+        budget (str | None, default None): ``"quick"``, ``"classroom"`` or ``"full"``; None is
+            the budget in force.
+        **changes: flat keys of :func:`apac_lab.train.run_settings` on top.
+
+    >>> s = voice_base_settings(budget="classroom")
+    >>> s.holdout_speakers, s.train.epochs, s.per_class, s.sample_rate
+    (['george'], 8, None, 8000)
+    """
+    sizes = dict(epochs=by_budget(quick=1, classroom=VOICE_EPOCHS, full=30, budget=budget),
+                 per_class=by_budget(quick=4, classroom=None, full=None, budget=budget),
+                 test_per_class=by_budget(quick=2, classroom=None, full=None, budget=budget))
+    return fsdd_digits_settings(**{"holdout_speakers": [speaker], "out": f"runs/05_apac/voice_without_{speaker}",
+                                   **sizes, **changes})
+
+
+def voice_checks(budget: str | None = None) -> int:
+    """Check recordings per digit in the simulated session (a class records one; the notebook
+    plays more of the speaker's recordings when the budget allows, for a steadier accuracy).
+
+    >>> voice_checks("quick"), voice_checks("classroom")
+    (1, 5)
+    """
+    return by_budget(quick=1, classroom=5, full=10, budget=budget)
+
+
+def voice_augment() -> WaveAugment:
+    """The digits recipe's waveform augmentation (time shift 0.1, speed 0.9-1.1), no noise.
+
+    >>> [type(m).__name__ for m in voice_augment()]
+    ['SpeedPerturb', 'TimeShift']
+    """
+    s = fsdd_digits_settings()
+    return WaveAugment(max_shift=s.time_shift, snr_db=None, speed=tuple(s.speed))
+
+
+def voice_takes(prompts: Sequence[tuple[int, str]], *, speaker: str = VOICE_SPEAKER, seed: int = 0,
+                sample_rate: int = 8000) -> dict:
+    """``speaker``'s FSDD recordings (1 s, as a fixed-length recording holds them), one per prompt.
+
+    Args:
+        prompts (Sequence[tuple[int, str]]): ``(digit, "teach" | "check")`` in the order asked
+            (:attr:`apac_lab.widgets.VoiceFineTuner.prompts`).
+        speaker (str, default VOICE_SPEAKER): whose recordings.
+        seed (int, default 0): seed of the draw (:func:`pick_few_shot`; the teach takes for
+            k per digit are those of ``pick_few_shot(labels, k, seed=seed)``).
+        sample_rate (int, default 8000): Hz.
+
+    Returns:
+        dict: ``waves`` (list of Tensor ``(sample_rate,)``, in the prompts' order), ``indices``
+        (their clips in ``dataset``), ``dataset`` (the speaker's recordings: FSDD's, or the
+        synthetic stand-in's when FSDD is not available) and ``speaker`` (whose they are).
+
+    >>> import os; os.environ["APAC_LAB_OFFLINE"] = "1"
+    >>> takes = voice_takes([(0, "teach"), (1, "teach"), (0, "check")], speaker="spk0")
+    >>> len(takes["waves"]), tuple(takes["waves"][0].shape)
+    (3, (8000,))
+    """
+    ds = load_dataset("fsdd", "test", holdout_speakers=[speaker], sample_rate=sample_rate, num_samples=sample_rate,
+                      verbose=False)
+    labels = torch.tensor([c.label for c in ds.clips])
+    teach = Counter(c for c, role in prompts if role == "teach")
+    every = Counter(c for c, _ in prompts)
+    first = set(pick_few_shot(labels, max(teach.values(), default=1), seed=seed).tolist())
+    rest = pick_few_shot(labels, max(every.values()), seed=seed).tolist()  # nested: includes `first`
+    queues = {c: [i for i in sorted(first) if labels[i] == c] + [i for i in rest if labels[i] == c and i not in first]
+              for c in every}
+    indices = [queues[c].pop(0) for c, _ in prompts]
+    return {"waves": [ds[i][0] for i in indices], "indices": indices, "dataset": ds, "speaker": ds.clips[0].speaker}
