@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import torch
 
-from apac_lab.recipes import VOICE_FINE_TUNE, VOICE_SPEAKER, fsdd_digits_settings, voice_base_settings, voice_takes
+from apac_lab.recipes import (
+    VOICE_EPOCHS, VOICE_FINE_TUNE, VOICE_SPEAKER, fsdd_digits_settings, voice_base_settings, voice_takes,
+)
 from apac_lab.train.few_shot import fine_tune_few_shot, pick_few_shot
 
 
 class TestBaseModel:
     def test_it_is_the_digits_recipe_without_the_speaker(self):
         flat, digits = voice_base_settings(budget="classroom").to_flat(), fsdd_digits_settings().to_flat()
-        assert flat["holdout_speakers"] == [VOICE_SPEAKER] and flat["epochs"] == 8
+        assert flat["holdout_speakers"] == [VOICE_SPEAKER] and flat["epochs"] == VOICE_EPOCHS == 6
         same = {k: v for k, v in digits.items() if k not in ("holdout_speakers", "epochs", "out")}
         assert {k: flat[k] for k in same} == same
 

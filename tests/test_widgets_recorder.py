@@ -34,6 +34,7 @@ class TestSamplesAndRates:
         assert out["sample_rate"] == 8000 and out["waveform"].shape == (8000,)
         torch.testing.assert_close(out["waveform"], resample_waveform(SPEECHLIKE, RATE, 8000), atol=1e-6, rtol=0)
         assert torch.equal(rec.input_waveform, SPEECHLIKE) and rec.recording is out["waveform"]
+        assert rec.message.value.startswith("Played in from code (not the microphone): <b>1.00 s</b>")
 
     def test_the_browser_messages_are_float32_bytes_in_buffers(self):
         rec = _recorder(sample_rate=16000)
@@ -42,6 +43,7 @@ class TestSamplesAndRates:
             rec.handle_message({"type": "chunk", "index": 0}, [memoryview(_bytes(chunk))])  # the comm gives memoryviews
         out = rec.handle_message({"type": "end", "samples": 44100})
         assert out["waveform"].shape == (16000,) and out["input_rate"] == 44100
+        assert rec.message.value.startswith("Recorded: <b>1.00 s</b> (44100 samples at 44100 Hz, 16000 at 16000 Hz)")
         torch.testing.assert_close(out["waveform"], resample_waveform(SPEECHLIKE[:44100], 44100, 16000), atol=1e-6,
                                    rtol=0)
 

@@ -26,8 +26,8 @@ from apac_lab.recipes.mst_piczak import (
 from apac_lab.recipes.results import format_result_rows, record_results
 from apac_lab.recipes.strf import STRF_MODELS, strf_models, strf_training, train_strf_models
 from apac_lab.recipes.voice import (
-    VOICE_EPOCHS, VOICE_FINE_TUNE, VOICE_SHOTS, VOICE_SPEAKER, voice_augment, voice_base_settings, voice_checks,
-    voice_takes,
+    VOICE_EPOCHS, VOICE_FINE_TUNE, VOICE_SHOTS, VOICE_SPEAKER, voice_augment, voice_base_settings,
+    voice_rest_accuracy, voice_takes,
 )
 
 __all__ = [
@@ -37,6 +37,6 @@ __all__ = [
     "paper_finetune_training", "paper_mst_training", "run_comparison", "train_classifier", "train_mst",
     "STRF_MODELS", "strf_models", "strf_training", "train_strf_models",
     "format_result_rows", "record_results",
-    "VOICE_SPEAKER", "VOICE_SHOTS", "VOICE_EPOCHS", "VOICE_FINE_TUNE", "voice_base_settings", "voice_checks",
-    "voice_augment", "voice_takes",
+    "VOICE_SPEAKER", "VOICE_SHOTS", "VOICE_EPOCHS", "VOICE_FINE_TUNE", "voice_base_settings",
+    "voice_augment", "voice_takes", "voice_rest_accuracy",
 ]

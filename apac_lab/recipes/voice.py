@@ -13,6 +13,8 @@ speaker, and that speaker's recordings to play to the few-shot widget as if reco
 * :func:`voice_takes`: the held-out speaker's recordings in the order the widget prompts for
   them; the fine-tuning takes are drawn by :func:`apac_lab.train.few_shot.pick_few_shot`
   (seeded, never chosen by their results), the check takes from the rest.
+* :func:`voice_rest_accuracy`: before and after on all the speaker's other recordings (the
+  widget's test round is one per digit; the speaker has fifty).
 
 Notebook: 05_apac_training (section "Teach it your voice").
 """
@@ -31,14 +33,14 @@ from apac_lab.train.few_shot import pick_few_shot
 from apac_lab.utils import by_budget
 
 __all__ = ["VOICE_SPEAKER", "VOICE_SHOTS", "VOICE_EPOCHS", "VOICE_FINE_TUNE", "voice_base_settings",
-           "voice_checks", "voice_augment", "voice_takes"]
+           "voice_augment", "voice_takes", "voice_rest_accuracy"]
 
 #: The FSDD speaker the base model never hears (the stand-in for a student's voice).
 VOICE_SPEAKER = "george"
 #: Recordings per digit the model is fine-tuned on.
 VOICE_SHOTS = 2
 #: Epochs of the base model in the classroom budget (the digits recipe runs 30).
-VOICE_EPOCHS = 8
+VOICE_EPOCHS = 6
 #: fine_tune_few_shot's settings (its defaults; benchmarks/fsdd_few_shot.py measures them).
 VOICE_FINE_TUNE = {"layers": "all", "lr": 1e-4, "steps": 40}
 
@@ -54,23 +56,13 @@ def voice_base_settings(speaker: str = VOICE_SPEAKER, *, budget: str | None = No
 
     >>> s = voice_base_settings(budget="classroom")
     >>> s.holdout_speakers, s.train.epochs, s.per_class, s.sample_rate
-    (['george'], 8, None, 8000)
+    (['george'], 6, None, 8000)
     """
     sizes = dict(epochs=by_budget(quick=1, classroom=VOICE_EPOCHS, full=30, budget=budget),
                  per_class=by_budget(quick=4, classroom=None, full=None, budget=budget),
                  test_per_class=by_budget(quick=2, classroom=None, full=None, budget=budget))
     return fsdd_digits_settings(**{"holdout_speakers": [speaker], "out": f"runs/05_apac/voice_without_{speaker}",
                                    **sizes, **changes})
-
-
-def voice_checks(budget: str | None = None) -> int:
-    """Check recordings per digit in the simulated session (a class records one; the notebook
-    plays more of the speaker's recordings when the budget allows, for a steadier accuracy).
-
-    >>> voice_checks("quick"), voice_checks("classroom")
-    (1, 5)
-    """
-    return by_budget(quick=1, classroom=5, full=10, budget=budget)
 
 
 def voice_augment() -> WaveAugment:
@@ -115,4 +107,47 @@ def voice_takes(prompts: Sequence[tuple[int, str]], *, speaker: str = VOICE_SPEA
     queues = {c: [i for i in sorted(first) if labels[i] == c] + [i for i in rest if labels[i] == c and i not in first]
               for c in every}
     indices = [queues[c].pop(0) for c, _ in prompts]
-    return {"waves": [ds[i][0] for i in indices], "indices": indices, "dataset": ds, "speaker": ds.clips[0].speaker}
+    return {"waves": [ds[i][0] for i in indices], "indices": indices, "roles": [role for _, role in prompts],
+            "dataset": ds, "speaker": ds.clips[0].speaker}
+
+
+@torch.no_grad()
+def voice_rest_accuracy(models: dict[str, torch.nn.Module], takes: dict, *, budget: str | None = None,
+                        batch_size: int = 64) -> dict:
+    """Accuracy of each model on the speaker's recordings that no fine-tuning used (every one
+    but the ``teach`` takes; the quick budget keeps 2 per digit, seeded).
+
+    Args:
+        models (dict[str, nn.Module]): name -> classifier (e.g. before and after fine-tuning).
+        takes (dict): what :func:`voice_takes` returned.
+        budget (str | None, default None): as :func:`apac_lab.by_budget`.
+        batch_size (int, default 64): clips per forward pass.
+
+    Returns:
+        dict: ``clips`` (how many were scored) and, per model name, its accuracy.
+
+    >>> import os; os.environ["APAC_LAB_OFFLINE"] = "1"
+    >>> takes = voice_takes([(0, "teach"), (1, "teach")], speaker="spk0")
+    >>> class Zero(torch.nn.Module):
+    ...     def forward(self, x): return torch.nn.functional.one_hot(torch.zeros(len(x), dtype=torch.long), 10).float()
+    >>> res = voice_rest_accuracy({"zero": Zero()}, takes, budget="quick"); res["clips"], res["zero"]
+    (20, 0.1)
+    """
+    ds = takes["dataset"]
+    used = {i for i, role in zip(takes["indices"], takes["roles"]) if role == "teach"}
+    rest = [i for i in range(len(ds)) if i not in used]
+    per_class = by_budget(quick=2, classroom=None, full=None, budget=budget)
+    if per_class:
+        gen = torch.Generator().manual_seed(0)
+        rest = sorted(i for c in range(len(ds.classes))
+                      for i in [rest[j] for j in torch.randperm(len(rest), generator=gen).tolist()
+                                if ds.clips[rest[j]].label == c][:per_class])
+    labels = torch.tensor([ds.clips[i].label for i in rest])
+    out = {"clips": len(rest)}
+    for name, model in models.items():
+        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+        model.eval()
+        pred = torch.cat([model(torch.stack([ds[i][0] for i in rest[k:k + batch_size]]).to(device)).argmax(-1).cpu()
+                          for k in range(0, len(rest), batch_size)])
+        out[name] = float((pred == labels).float().mean())
+    return out

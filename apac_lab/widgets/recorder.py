@@ -260,6 +260,7 @@ class Recorder(Widget):
         self._resampler: ChunkResampler | None = None
         self._parts: list[torch.Tensor] = []
         self._raw: list[torch.Tensor] = []
+        self._from_code = False
 
         view_class = _view_class()
         self.message = W.HTML()
@@ -274,7 +275,8 @@ class Recorder(Widget):
             head = self.view
         self._say("Press <b>Record</b> and speak" + (f" ({self.seconds:g} s)." if mode == "fixed" else
                                                      " while you hold the button."))
-        self.audio = W.Audio(value=b"", format="wav", autoplay=False, loop=False)
+        self.audio = W.Audio(value=wav_bytes(torch.zeros(80), self.sample_rate), format="wav", autoplay=False,
+                             loop=False)  # a silent placeholder: an empty value is a broken resource in the page
         silence = torch.zeros(round(self.seconds * self.sample_rate))
         self.wave_live = LiveFigure(waveform_figure(silence, sample_rate=self.sample_rate, height=220,
                                                     title="Your recording", max_points=4000), backend=backend)
@@ -314,10 +316,14 @@ class Recorder(Widget):
         without a microphone. Returns what the ``end`` message returns."""
         w = torch.as_tensor(waveform, dtype=torch.float32).detach().cpu().reshape(-1)
         step = max(1, round((chunk_seconds or self.chunk_seconds) * sample_rate))
-        self.handle_message({"type": "start", "rate": sample_rate})
-        for i, chunk in enumerate(w.split(step)):
-            self.handle_message({"type": "chunk", "index": i}, [chunk.numpy().astype("<f4").tobytes()])
-        return self.handle_message({"type": "end", "samples": w.numel()})
+        self._from_code = True  # said in the message: not the microphone
+        try:
+            self.handle_message({"type": "start", "rate": sample_rate})
+            for i, chunk in enumerate(w.split(step)):
+                self.handle_message({"type": "chunk", "index": i}, [chunk.numpy().astype("<f4").tobytes()])
+            return self.handle_message({"type": "end", "samples": w.numel()})
+        finally:
+            self._from_code = False
 
     # ----------------------------------------------------------------------- steps
 
@@ -394,13 +400,14 @@ class Recorder(Widget):
         if q["refused"]:
             self._problem(q["refused"])
             return None
-        self.recording = wave
         self._draw_recording(wave, q)
         problems = [p for fn in self.on_recording if (p := self._call(fn, wave, self.sample_rate))]
-        lines = [f"Recorded <b>{q['seconds']:.2f} s</b> ({self.input_samples} samples at {self.input_rate} Hz, "
+        how = "Played in from code (not the microphone)" if self._from_code else "Recorded"
+        lines = [f"{how}: <b>{q['seconds']:.2f} s</b> ({self.input_samples} samples at {self.input_rate} Hz, "
                  f"{wave.numel()} at {self.sample_rate} Hz); peak {q['peak_dbfs']:.1f} dBFS."]
         lines += [f"<b style='color:#b2182b'>⚠ {w}.</b>" for w in q["warnings"] + problems]
         self._say("<br>".join(lines))
+        self.recording = wave  # last: once set, the recording has been drawn and passed on
         return {"waveform": wave, "sample_rate": self.sample_rate, "input_rate": self.input_rate,
                 "input_samples": self.input_samples, "quality": q}
 

@@ -196,12 +196,17 @@ def test_recording_through_the_fake_microphone_reaches_the_models(work, shots, d
                 page = _open(context, lab, nb.name, console)
                 button = page.locator("button.apac-record")
                 button.wait_for(timeout=60_000)
+                # every figure drawn (2 of the recorder, the predictor's, the scope's) before recording
+                page.wait_for_function("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                                       ".filter(p => p.querySelector('.main-svg')).length >= 4", timeout=120_000)
+                time.sleep(1.0)
                 page.screenshot(path=str(shots / "before.png"))
                 button.click()
                 deadline = time.monotonic() + 60
                 while True:
                     state = _kernel_json(page, _STATE)
-                    if state["samples"] is not None or time.monotonic() > deadline:
+                    done = state["samples"] is not None and "predicted" in state["prediction"]
+                    if done or "⚠" in state["message"] or time.monotonic() > deadline:
                         break
                     time.sleep(0.5)
                 time.sleep(1.0)  # let the figures paint
@@ -214,6 +219,8 @@ def test_recording_through_the_fake_microphone_reaches_the_models(work, shots, d
         lab.close()
         (shots / "console.log").write_text("\n".join(console) + "\n")
 
+    (shots / "state.json").write_text(json.dumps({k: v for k, v in state.items() if k != "recording"}, indent=1,
+                                                 ensure_ascii=False) + "\n")
     assert state["samples"] is not None, f"no recording reached the kernel: {state['message']}; console: {console[-5:]}"
     rate = state["input_rate"]
     rec = np.array(state["recording"], dtype=np.float32)
