@@ -67,8 +67,12 @@ class VoiceFineTuner(Widget):
         tuned (nn.Module | None): the fine-tuned copy.
         result (dict | None): what :meth:`fine_tune` returned.
 
-    >>> net = torch.nn.Sequential(torch.nn.Linear(800, 2))
-    >>> net.classifier = net[0]
+    >>> class Tiny(torch.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.classifier = torch.nn.Linear(800, 2)
+    ...     def forward(self, x): return self.classifier(x)
+    >>> net = Tiny()
     >>> tuner = VoiceFineTuner(net, ["a", "b"], sample_rate=8000, num_samples=800, shots=1, checks=1,
     ...                        steps=2, backend="output")
     >>> [tuner.handle_waveform(torch.randn(800), 8000)["role"] for _ in range(4)]
