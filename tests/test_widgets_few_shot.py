@@ -49,7 +49,7 @@ class TestPrompts:
         tuner = _tuner(model)
         tuner.handle_waveform(torch.randn(N), 2 * SR)  # 0.125 s at 16 kHz
         assert tuner._waves[0].shape == (N,)
-        assert tuner.handle_waveform(torch.zeros(0), SR) is None and "record again" in tuner.report.value
+        assert tuner.handle_waveform(torch.zeros(0), SR) is None and "record it again" in tuner.report.value
         assert tuner.taken == 1
 
     def test_the_recorder_feeds_it(self, model):
@@ -99,3 +99,9 @@ class TestFineTune:
     def test_nothing_to_fine_tune_on_is_a_message(self, model):
         tuner = _tuner(model)
         assert tuner.fine_tune() is None and "Record at least one" in tuner.report.value
+
+
+def test_the_example_is_notebook_05s_size():
+    tuner = VoiceFineTuner.example(backend="output")
+    assert len(tuner.prompts) == 30 and tuner.sample_rate == tuner.num_samples == 8000
+    assert tuner.handle_waveform(torch.randn(8000), 8000)["role"] == "teach"

@@ -165,6 +165,11 @@ class TestCallbacksAndFigures:
         assert loudest == pytest.approx(0.5, abs=0.02)  # the Hann envelope peaks mid-recording
         assert rec.audio.value[:4] == b"RIFF" and "peak" in rec.wave_live.figure.layout.title.text
 
+    def test_the_example_is_notebook_05s_size(self):
+        rec = Recorder.example(backend="output")
+        assert (rec.sample_rate, rec.seconds, rec.mode) == (16000, 1.0, "fixed")
+        assert rec.handle_waveform(SPEECHLIKE, RATE)["waveform"].shape == (16000,)
+
     def test_the_browser_half_is_an_anywidget_with_the_settings(self):
         rec = _recorder(seconds=1.5, mode="push", max_seconds=3.0, chunk_seconds=0.05)
         view = rec.view

@@ -11,7 +11,7 @@ update in place through :class:`LiveFigure`. The audio byte helpers (``wav_bytes
 
 from apac_lab.data import audio as _audio
 from apac_lab.utils import renamed
-from apac_lab.widgets.apac import MelFilterInspector, UploadPredictor, predict_wav_bytes, predict_waveform
+from apac_lab.widgets.apac import MelFilterInspector, UploadPredictor, predict_wav_bytes
 from apac_lab.widgets.core import LiveFigure, Widget, widget_backend
 from apac_lab.widgets.echoic import EchoicScope
 from apac_lab.widgets.few_shot import VoiceFineTuner
@@ -26,7 +26,7 @@ __all__ = [
     "MelExplorer",  # notebook 01
     "GaborBankBrowser", "GaborInspector",  # notebook 02
     "EchoicScope",  # notebook 03
-    "MelFilterInspector", "UploadPredictor", "predict_wav_bytes", "predict_waveform",  # notebook 05
+    "MelFilterInspector", "UploadPredictor", "predict_wav_bytes",  # notebook 05
     "Recorder", "recording_quality", "browser_error_message",  # notebooks 01, 03, 05: the microphone
     "VoiceFineTuner",  # notebook 05: teach it your voice
 ]

@@ -10,57 +10,49 @@ Notebook: 05_apac_training.
 
 from __future__ import annotations
 
+import io
 from typing import Sequence
 
 import ipywidgets as W
 import numpy as np
+import soundfile as sf
 import torch
 
-from apac_lab.data.audio import AudioError, check_waveform, decode_wav_bytes, fix_length
-from apac_lab.data.resample import resample_waveform
+from apac_lab.data.audio import AudioError, decode_wav_bytes
 from apac_lab.plots.core import to_numpy
 from apac_lab.plots.training import mel_filter_change_figure, probability_bars
 from apac_lab.widgets.core import LiveFigure, Widget
 
-__all__ = ["predict_waveform", "predict_wav_bytes", "MelFilterInspector", "UploadPredictor"]
+__all__ = ["predict_wav_bytes", "MelFilterInspector", "UploadPredictor"]
 
 
 # --------------------------------------------------------------------------- prediction from bytes
 
 
 @torch.no_grad()
-def predict_waveform(model: torch.nn.Module, waveform: torch.Tensor, *, classes: Sequence[str], sample_rate: int,
-                     num_samples: int | None = None, waveform_rate: int | None = None) -> dict:
-    """The model's prediction for one waveform (a recording, or a decoded upload).
+def predict_wav_bytes(model: torch.nn.Module, data: bytes, *, classes: Sequence[str], sample_rate: int,
+                      num_samples: int | None = None) -> dict:
+    """The model's prediction for one uploaded audio file.
 
     Args:
         model (nn.Module): waveform ``(batch, samples)`` -> logits ``(batch, len(classes))``.
-        waveform (Tensor): ``(samples,)``.
+        data (bytes): the file's bytes (what ``ipywidgets.FileUpload`` gives).
         classes (Sequence[str]): class names, in the model's output order.
-        sample_rate (int): the model's rate in Hz.
-        num_samples (int | None, default None): the model's clip length (the waveform is
-            centred and padded or cropped to it); None keeps its length.
-        waveform_rate (int | None, default None): the waveform's rate in Hz, resampled to
-            ``sample_rate`` when it differs; None means it is already at ``sample_rate``.
+        sample_rate (int): the model's rate in Hz (the clip is resampled to it).
+        num_samples (int | None, default None): the model's clip length; None keeps the file's.
 
     Returns:
         dict: ``label`` (str), ``index`` (int), ``probability`` (float), ``probabilities``
-        (Tensor ``(n_classes,)``), ``waveform`` (Tensor, what the model heard).
+        (Tensor ``(n_classes,)``), ``waveform`` (Tensor).
 
-    Raises:
-        AudioError: an empty waveform, or one holding NaN or Inf.
-
+    >>> from apac_lab.data import wav_bytes
     >>> class Loud(torch.nn.Module):
     ...     def forward(self, x): return torch.stack([x.abs().mean(1) * 0, x.abs().mean(1) * 100], 1)
-    >>> predict_waveform(Loud(), torch.ones(1600), classes=["quiet", "loud"], sample_rate=8000,
-    ...                  waveform_rate=16000)["waveform"].shape
-    torch.Size([800])
+    >>> clip = wav_bytes(torch.ones(800), 8000)
+    >>> predict_wav_bytes(Loud(), clip, classes=["quiet", "loud"], sample_rate=8000)["label"]
+    'loud'
     """
-    wave = check_waveform(torch.as_tensor(waveform, dtype=torch.float32).reshape(-1), "the recording")
-    if waveform_rate is not None and waveform_rate != sample_rate:
-        wave = resample_waveform(wave, waveform_rate, sample_rate)
-    if num_samples is not None:
-        wave = fix_length(wave, num_samples, pad_mode="center")
+    wave = decode_wav_bytes(data, sample_rate=sample_rate, num_samples=num_samples)
     was_training = model.training
     model.eval()
     try:
@@ -74,31 +66,6 @@ def predict_waveform(model: torch.nn.Module, waveform: torch.Tensor, *, classes:
     i = int(probs.argmax())
     return {"label": str(classes[i]), "index": i, "probability": float(probs[i]), "probabilities": probs,
             "waveform": wave}
-
-
-def predict_wav_bytes(model: torch.nn.Module, data: bytes, *, classes: Sequence[str], sample_rate: int,
-                      num_samples: int | None = None) -> dict:
-    """The model's prediction for one uploaded audio file.
-
-    Args:
-        model (nn.Module): waveform ``(batch, samples)`` -> logits ``(batch, len(classes))``.
-        data (bytes): the file's bytes (what ``ipywidgets.FileUpload`` gives).
-        classes (Sequence[str]): class names, in the model's output order.
-        sample_rate (int): the model's rate in Hz (the clip is resampled to it).
-        num_samples (int | None, default None): the model's clip length; None keeps the file's.
-
-    Returns:
-        dict: as :func:`predict_waveform`.
-
-    >>> from apac_lab.data import wav_bytes
-    >>> class Loud(torch.nn.Module):
-    ...     def forward(self, x): return torch.stack([x.abs().mean(1) * 0, x.abs().mean(1) * 100], 1)
-    >>> clip = wav_bytes(torch.ones(800), 8000)
-    >>> predict_wav_bytes(Loud(), clip, classes=["quiet", "loud"], sample_rate=8000)["label"]
-    'loud'
-    """
-    wave = decode_wav_bytes(data, sample_rate=sample_rate, num_samples=num_samples)
-    return predict_waveform(model, wave, classes=classes, sample_rate=sample_rate)
 
 
 def _upload_contents(value) -> list[tuple[str, bytes]]:
@@ -155,22 +122,6 @@ class UploadPredictor(Widget):
         except AudioError as exc:
             self.message.value = f"<b style='color:#b2182b'>⚠ {name}: {exc}</b>"
             return None
-        return self._show(res, name)
-
-    def handle_waveform(self, waveform: torch.Tensor, sample_rate: int, name: str = "recording") -> dict | None:
-        """Predict for a waveform (``(samples,)`` at ``sample_rate`` Hz, e.g. from :class:`Recorder`),
-        update the bars and the message; return the prediction, or None (with the reason in
-        ``message``) for an empty or non-finite waveform."""
-        try:
-            res = predict_waveform(self.model, waveform, classes=self.classes, sample_rate=self.sample_rate,
-                                   num_samples=self.num_samples, waveform_rate=sample_rate)
-        except AudioError as exc:
-            self.message.value = f"<b style='color:#b2182b'>⚠ {name}: {exc}</b>"
-            return None
-        return self._show(res, name)
-
-    def _show(self, res: dict, name: str) -> dict:
-        """Draw a prediction: the bars (the winner dark) and the message."""
         probs = to_numpy(res["probabilities"])
         colours = ["#440154" if i == res["index"] else "#9ecae1" for i in range(len(probs))]
 
@@ -181,6 +132,19 @@ class UploadPredictor(Widget):
         self.live.update(draw)
         self.message.value = f"<b>{name}</b>: predicted <b>{res['label']}</b> with probability {res['probability']:.1%}"
         return res
+
+    def handle_waveform(self, waveform: torch.Tensor, sample_rate: int, name: str = "recording") -> dict | None:
+        """Predict for a waveform (``(samples,)`` at ``sample_rate`` Hz, e.g. a :class:`Recorder`'s
+        recording) exactly as for an upload of it: it is handed to :meth:`handle` as a float32 WAV
+        held in memory (lossless: the same samples, resampled and fitted as an upload is)."""
+        try:
+            buf = io.BytesIO()
+            sf.write(buf, torch.as_tensor(waveform, dtype=torch.float32).detach().cpu().reshape(-1).numpy(),
+                     int(sample_rate), format="WAV", subtype="FLOAT")
+        except (TypeError, ValueError, RuntimeError, sf.LibsndfileError) as exc:
+            self.message.value = f"<b style='color:#b2182b'>⚠ {name}: cannot use it as audio ({exc})</b>"
+            return None
+        return self.handle(buf.getvalue(), name)
 
     def _on_upload(self, change) -> None:
         for name, data in _upload_contents(change["new"]):

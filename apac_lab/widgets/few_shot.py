@@ -23,20 +23,34 @@ from typing import Sequence
 import ipywidgets as W
 import torch
 
-from apac_lab.data.audio import AudioError
 from apac_lab.train.few_shot import FEW_SHOT_LAYERS, fine_tune_few_shot
-from apac_lab.widgets.apac import UploadPredictor, predict_waveform
+from apac_lab.widgets.apac import UploadPredictor
 from apac_lab.widgets.core import Widget
 from apac_lab.widgets.recorder import Recorder
 
 __all__ = ["VoiceFineTuner"]
 
 
-def _accuracy(model: torch.nn.Module, waves: torch.Tensor, labels: torch.Tensor) -> float:
+@torch.no_grad()
+def _predicted(model: torch.nn.Module, waves: torch.Tensor) -> torch.Tensor:
+    """Class indices ``(N,)`` the model predicts for ``waves`` ``(N, samples)``."""
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    with torch.no_grad():
-        pred = model.eval()(waves.to(device)).argmax(-1).cpu()
-    return float((pred == labels).float().mean())
+    return model.eval()(waves.to(device)).argmax(-1).cpu()
+
+
+def _accuracy(model: torch.nn.Module, waves: torch.Tensor, labels: torch.Tensor) -> float:
+    return float((_predicted(model, waves) == labels).float().mean())
+
+
+class _Pooled(torch.nn.Module):
+    """A stand-in classifier for :meth:`VoiceFineTuner.example`: pooled samples, then a linear ``classifier``."""
+
+    def __init__(self, n_classes: int) -> None:
+        super().__init__()
+        self.pool, self.classifier = torch.nn.AdaptiveAvgPool1d(64), torch.nn.Linear(64, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.pool(x))
 
 
 class VoiceFineTuner(Widget):
@@ -63,7 +77,9 @@ class VoiceFineTuner(Widget):
         recorder (Recorder): its recordings call :meth:`handle_waveform`.
         prompts (list[tuple[int, str]]): ``(class index, "teach" | "check")`` in the order asked.
         taken (int): prompts recorded so far.
-        predictor (UploadPredictor): the bars; its model becomes the tuned one after :meth:`fine_tune`.
+        predictor (UploadPredictor): the bars (every take goes through its ``handle_waveform``, so a
+            take is resampled and fitted as an upload is); its model becomes the tuned one after
+            :meth:`fine_tune`.
         tuned (nn.Module | None): the fine-tuned copy.
         result (dict | None): what :meth:`fine_tune` returned.
 
@@ -116,35 +132,47 @@ class VoiceFineTuner(Widget):
         self.report = W.HTML()
         self.predictor = UploadPredictor(model, self.classes, sample_rate=self.sample_rate,
                                          num_samples=self.num_samples, backend=backend)
-        self.predictor.message.value = "After fine-tuning, speak again: the bars are the tuned model's."
+        self.predictor.message.value = ("Each take shows what the model hears; after fine-tuning, speak again: the "
+                                        "bars are then the tuned model's.")
         self.controls = {}  # buttons and recordings, no sliders
         self.widget = W.VBox([self.prompt, self.recorder.widget, W.HBox([self.button, self.redo]), self.report,
                               self.predictor.widget])
         self._show_prompt()
+
+    @classmethod
+    def example(cls, *, backend: str | None = None) -> "VoiceFineTuner":
+        """Notebook 05's size: ten digits, 1 s at 8 kHz, two teaching rounds and one test round
+        (a small untrained model)."""
+        torch.manual_seed(0)
+        return cls(_Pooled(n_classes=10), [str(d) for d in range(10)], sample_rate=8000, num_samples=8000,
+                   backend=backend)
 
     # ----------------------------------------------------------------------- handlers
 
     def handle_waveform(self, waveform: torch.Tensor, sample_rate: int) -> dict | None:
         """One recording: before fine-tuning it answers the current prompt; after, the tuned and
         the original model predict it. Returns ``{"role", "label", ...}`` or None (reason shown)."""
-        try:
-            base = predict_waveform(self.model, waveform, classes=self.classes, sample_rate=self.sample_rate,
-                                    num_samples=self.num_samples, waveform_rate=sample_rate)
-        except AudioError as exc:
-            self.report.value = f"<b style='color:#b2182b'>⚠ {exc}; record again.</b>"
-            return None
-        if self.tuned is not None:  # speak again
-            tuned = self.predictor.handle_waveform(base["waveform"], self.sample_rate, name="you")
-            self.predictor.message.value += f" (before fine-tuning: <b>{base['label']}</b>, {base['probability']:.0%})"
-            return {"role": "speak", "label": tuned["label"], "before": base["label"], "probability": tuned["probability"]}
+        if self.tuned is not None:  # speak again: the tuned model's bars, the original's label beside
+            tuned = self.predictor.handle_waveform(waveform, sample_rate, name="you")
+            if tuned is None:
+                return None
+            before = self.classes[int(_predicted(self.model, tuned["waveform"][None])[0])]
+            self.predictor.message.value += f" (before fine-tuning: <b>{before}</b>)"
+            return {"role": "speak", "label": tuned["label"], "before": before, "probability": tuned["probability"]}
         if self.taken >= len(self.prompts):
             self.report.value = "All recordings are in: press <b>Fine-tune on my recordings</b>."
             return None
         label, role = self.prompts[self.taken]
-        self._waves.append(base["waveform"])
+        heard = self.predictor.handle_waveform(waveform, sample_rate, name=f"take {self.taken + 1} "
+                                                                            f"(“{self.classes[label]}”)")
+        if heard is None:  # the predictor's message says why
+            self.report.value = "<b style='color:#b2182b'>⚠ That take could not be used; record it again.</b>"
+            return None
+        self._waves.append(heard["waveform"])
         self.taken += 1
+        self.report.value = ""
         self._show_prompt()
-        return {"role": role, "label": self.classes[label], "heard": base["label"]}
+        return {"role": role, "label": self.classes[label], "heard": heard["label"]}
 
     def undo(self) -> None:
         """Forget the last recording (the button "Redo the last one")."""

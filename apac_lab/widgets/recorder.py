@@ -287,6 +287,11 @@ class Recorder(Widget):
         self.widget = W.VBox([head, self.message, W.HBox([W.HTML("<b>Play back</b>&nbsp;"), self.audio]),
                               self.wave_live.widget, self.mel_live.widget])
 
+    @classmethod
+    def example(cls, *, backend: str | None = None) -> "Recorder":
+        """Notebook 05's size: 1 s at 16 kHz."""
+        return cls(sample_rate=16000, seconds=1.0, backend=backend)
+
     # ----------------------------------------------------------------------- the pure handler
 
     def handle_message(self, content: dict, buffers: Sequence[bytes] = ()) -> dict | None:
