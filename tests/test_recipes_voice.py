@@ -6,22 +6,26 @@ from __future__ import annotations
 import torch
 
 from apac_lab.recipes import (
-    VOICE_EPOCHS, VOICE_FINE_TUNE, VOICE_SPEAKER, fsdd_digits_settings, voice_base_settings, voice_takes,
+    VOICE_EPOCHS, VOICE_FINE_TUNE, VOICE_SPEAKER, fsdd_digits_settings, fsdd_speakers_settings, voice_base_settings,
+    voice_takes,
 )
 from apac_lab.train.few_shot import fine_tune_few_shot, pick_few_shot
 
 
 class TestBaseModel:
-    def test_it_is_the_digits_recipe_without_the_speaker(self):
-        flat, digits = voice_base_settings(budget="classroom").to_flat(), fsdd_digits_settings().to_flat()
+    def test_it_is_the_speakers_recipe_with_the_digits_model(self):
+        flat = voice_base_settings(budget="classroom").to_flat()
+        speakers, digits = fsdd_speakers_settings(VOICE_SPEAKER).to_flat(), fsdd_digits_settings().to_flat()
         assert flat["holdout_speakers"] == [VOICE_SPEAKER] and flat["epochs"] == VOICE_EPOCHS == 6
-        same = {k: v for k, v in digits.items() if k not in ("holdout_speakers", "epochs", "out")}
+        assert flat["model_kwargs"] == digits["model_kwargs"]
+        same = {k: v for k, v in speakers.items() if k not in ("epochs", "out", "model_kwargs")}
         assert {k: flat[k] for k in same} == same
 
     def test_quick_is_small_and_full_is_the_recipes_length(self):
         quick, full = voice_base_settings(budget="quick"), voice_base_settings(budget="full")
         assert (quick.train.epochs, quick.per_class, quick.test_per_class) == (1, 4, 2)
         assert (full.train.epochs, full.per_class) == (30, None)
+        assert full.model_kwargs == fsdd_speakers_settings(VOICE_SPEAKER).model_kwargs
 
     def test_fine_tuning_uses_the_functions_defaults(self):
         import inspect

@@ -1,11 +1,13 @@
 """Teach it your voice (notebook 05): a digit recogniser that has never heard one FSDD
 speaker, and that speaker's recordings to play to the few-shot widget as if recorded.
 
-* :func:`voice_base_settings`: the FSDD digits recipe (:func:`fsdd_digits_settings`) with one
-  speaker held out (:data:`VOICE_SPEAKER`): it is trained on the other speakers only, so the
-  held-out speaker is a new voice, as a student's is. Sizes follow the budget (quick: a few
-  clips, one epoch, near chance; classroom: :data:`VOICE_EPOCHS` epochs on every clip of the
-  other speakers).
+* :func:`voice_base_settings`: the leave-one-speaker-out recipe (:func:`fsdd_speakers_settings`:
+  augmentation against what differs between speakers and microphones) with one speaker held
+  out (:data:`VOICE_SPEAKER`): trained on the other speakers only, so the held-out speaker is
+  a new voice, as a student's is. Sizes follow the budget: quick, a few clips and one epoch
+  (near chance); classroom, :data:`VOICE_EPOCHS` epochs on every clip of the other speakers,
+  with the digits recipe's smaller model (:func:`fsdd_digits_settings`: half width, 40 mel
+  bands) to fit a class; full, the speakers recipe as it is.
 * :data:`VOICE_FINE_TUNE`: how the widget fine-tunes, :func:`apac_lab.train.few_shot.fine_tune_few_shot`'s
   own defaults (the whole model, learning rate 1e-4, 40 passes), the setting
   ``benchmarks/fsdd_few_shot.py`` measures on every speaker; the recipe's time shift and
@@ -27,7 +29,7 @@ from typing import Sequence
 import torch
 
 from apac_lab.data import ClipDataset, load_dataset
-from apac_lab.recipes.fsdd import fsdd_digits_settings
+from apac_lab.recipes.fsdd import fsdd_digits_settings, fsdd_speakers_settings
 from apac_lab.train import RunSettings, WaveAugment
 from apac_lab.train.few_shot import pick_few_shot
 from apac_lab.utils import by_budget
@@ -55,14 +57,16 @@ def voice_base_settings(speaker: str = VOICE_SPEAKER, *, budget: str | None = No
         **changes: flat keys of :func:`apac_lab.train.run_settings` on top.
 
     >>> s = voice_base_settings(budget="classroom")
-    >>> s.holdout_speakers, s.train.epochs, s.per_class, s.sample_rate
-    (['george'], 6, None, 8000)
+    >>> s.holdout_speakers, s.train.epochs, s.per_class, s.sample_rate, s.model_kwargs["width_mult"], s.eq_db
+    (['george'], 6, None, 8000, 0.5, 12.0)
     """
+    small = fsdd_digits_settings().model_kwargs
     sizes = dict(epochs=by_budget(quick=1, classroom=VOICE_EPOCHS, full=30, budget=budget),
                  per_class=by_budget(quick=4, classroom=None, full=None, budget=budget),
-                 test_per_class=by_budget(quick=2, classroom=None, full=None, budget=budget))
-    return fsdd_digits_settings(**{"holdout_speakers": [speaker], "out": f"runs/05_apac/voice_without_{speaker}",
-                                   **sizes, **changes})
+                 test_per_class=by_budget(quick=2, classroom=None, full=None, budget=budget),
+                 model_kwargs=by_budget(quick=small, classroom=small, full=fsdd_speakers_settings(speaker).model_kwargs,
+                                        budget=budget))
+    return fsdd_speakers_settings(speaker, **{"out": f"runs/05_apac/voice_without_{speaker}", **sizes, **changes})
 
 
 def voice_augment() -> WaveAugment:
