@@ -77,6 +77,8 @@ class TestBadInputIsAMessage:
     def test_unusable_recordings_are_refused_and_not_passed_on(self, wave, refusal):
         got = []
         rec = _recorder(on_recording=lambda w, sr: got.append(w))
+        rec.handle_waveform(SPEECHLIKE, RATE)
+        got.clear()
         assert rec.handle_waveform(wave, RATE) is None
         assert refusal in rec.message.value and got == [] and rec.recording is None
 

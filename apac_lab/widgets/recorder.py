@@ -218,7 +218,8 @@ class Recorder(Widget):
         message (ipywidgets.HTML): what was recorded, or what went wrong.
         audio (ipywidgets.Audio): the last recording (at ``sample_rate``, peak-normalised).
         wave_live, mel_live (LiveFigure): waveform (``data[0]``) and log-mel (``data[0]``).
-        recording (Tensor | None): the last usable recording at ``sample_rate``.
+        recording (Tensor | None): the last recording at ``sample_rate``; None while one is being
+            recorded, and after one that was refused.
         quality (dict | None): :func:`recording_quality` of the last recording.
         input_rate, input_samples, chunks (int): the browser's rate, samples and chunks received
             for the last recording.
@@ -346,6 +347,7 @@ class Recorder(Widget):
 
     def _start(self, rate) -> None:
         self._resampler, self._parts, self._raw, self.chunks, self.input_samples = None, [], [], 0, 0
+        self.recording = None
         try:
             self.input_rate = check_sample_rate(rate, "the browser's sample rate")
         except ValueError as exc:
