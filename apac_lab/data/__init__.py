@@ -14,7 +14,8 @@ from apac_lab.data.esc50 import (
 )
 from apac_lab.data.fsdd import FSDD_CLASSES, FSDD_SAMPLE_RATE, find_fsdd_recordings, fsdd_clips, load_fsdd
 from apac_lab.data.resample import (
-    MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, ResamplePlan, check_sample_rate, resample_plan, resample_waveform,
+    MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, ChunkResampler, ResamplePlan, check_sample_rate, resample_plan,
+    resample_waveform,
 )
 from apac_lab.data.resolve import DATASETS, SyntheticFallbackWarning, data_home, dataset_root, is_offline, load_dataset
 from apac_lab.data.speechcommands import (
@@ -27,7 +28,8 @@ from apac_lab.data.segments import SegmentDataset, peak_normalize, segment_sampl
 __all__ = [
     "AudioError", "check_waveform", "fix_length", "load_audio", "to_mono", "decode_wav_bytes", "wav_bytes",
     "Clip", "ClipDataset", "DatasetNotFoundError", "SplitError", "rate_and_length", "speaker_list", "wav_files",
-    "MAX_SAMPLE_RATE", "MIN_SAMPLE_RATE", "ResamplePlan", "check_sample_rate", "resample_plan", "resample_waveform",
+    "MAX_SAMPLE_RATE", "MIN_SAMPLE_RATE", "ChunkResampler", "ResamplePlan", "check_sample_rate", "resample_plan",
+    "resample_waveform",
     "DOWNLOADS", "ArchiveSpec", "DownloadError", "UnsafeArchiveError", "archive_url", "download_dataset",
     "download_file", "safe_extract", "sha256sum",
     "ESC50_CLASSES", "ESC50_SAMPLE_RATE", "esc50_clips", "esc50_synthetic", "find_esc50_root", "load_esc50",

@@ -32,7 +32,7 @@ from typing import NamedTuple
 import torch
 import torchaudio.functional as AF
 
-__all__ = ["MIN_SAMPLE_RATE", "MAX_SAMPLE_RATE", "ResamplePlan", "check_sample_rate", "resample_plan",
+__all__ = ["MIN_SAMPLE_RATE", "MAX_SAMPLE_RATE", "ChunkResampler", "ResamplePlan", "check_sample_rate", "resample_plan",
            "resample_waveform"]
 
 #: The sample rates (Hz) a file may have or a clip may be resampled to; anything else is refused.
@@ -153,3 +153,84 @@ def resample_waveform(waveform: torch.Tensor, orig_freq: int, new_freq: int) -> 
     if plan.method == "torchaudio":
         return AF.resample(waveform, int(orig_freq), int(new_freq))
     return _sinc_resample(waveform, int(orig_freq), int(new_freq), plan.taps)
+
+
+class ChunkResampler:
+    """Resample a stream that arrives in chunks, giving what :func:`resample_waveform` gives
+    for the whole stream (to float32 rounding), chunk by chunk, in bounded memory.
+
+    An output sample is emitted as soon as every input sample its filter reaches has arrived;
+    the input kept is only what later outputs still reach (a few filter lengths). A live
+    recording streamed at the browser's rate (often 48 kHz) becomes the model's rate this way.
+
+    Args:
+        orig_freq (int): the stream's rate in Hz, 1000 to 384000.
+        new_freq (int): the wanted rate in Hz, 1000 to 384000.
+
+    ``push(chunk)`` takes ``(samples,)`` and returns the new output samples (maybe none);
+    ``flush()`` ends the stream and returns the rest, so that all outputs together have
+    ``ceil(new_freq * samples / orig_freq)`` samples. ``samples_in`` and ``samples_out``
+    count them.
+
+    >>> x = torch.randn(4800)
+    >>> r = ChunkResampler(48000, 8000)
+    >>> y = torch.cat([r.push(c) for c in x.split(480)] + [r.flush()])
+    >>> y.shape, bool(torch.allclose(y, resample_waveform(x, 48000, 8000), atol=1e-6))
+    (torch.Size([800]), True)
+    """
+
+    def __init__(self, orig_freq: int, new_freq: int) -> None:
+        self.orig, self.new = check_sample_rate(orig_freq, "orig_freq"), check_sample_rate(new_freq, "new_freq")
+        g = math.gcd(self.orig, self.new)
+        self._o, self._n = self.orig // g, self.new // g  # input block and output block of one filter phase cycle
+        plan = resample_plan(self.orig, self.new)
+        width = math.ceil(_WIDTH * self._o / (min(self._o, self._n) * _ROLLOFF))
+        # input samples each side of an output instant that its filter may reach (torchaudio's
+        # block of o + 2 * width samples, or the direct method's taps), plus one block of slack
+        self._reach = self._o + 2 * width + plan.taps
+        self._buffer = torch.zeros(0)
+        self._start = 0  # global index of _buffer[0]; always a multiple of _o
+        self.samples_in = self.samples_out = 0
+        self._done = False
+
+    def _resampled_from(self, start_out: int, stop_out: int) -> torch.Tensor:
+        """Outputs ``start_out:stop_out`` (global indices), from the buffer."""
+        if stop_out <= start_out:
+            return torch.zeros(0)
+        y = resample_waveform(self._buffer, self.orig, self.new)
+        offset = self._start // self._o * self._n  # the output index of the buffer's first sample
+        return y[start_out - offset: stop_out - offset]
+
+    def push(self, chunk: torch.Tensor) -> torch.Tensor:
+        """Add ``chunk`` ``(samples,)``; return the output samples it completed."""
+        if self._done:
+            raise ValueError("this ChunkResampler was flushed: make a new one for a new stream")
+        chunk = torch.as_tensor(chunk, dtype=torch.float32).reshape(-1)
+        self._buffer = torch.cat([self._buffer, chunk])
+        self.samples_in += chunk.numel()
+        if self.orig == self.new:
+            self._buffer = torch.zeros(0)
+            self.samples_out += chunk.numel()
+            return chunk
+        # output j reaches input up to about j * o / n + reach: final once those samples are in
+        ready = max(self.samples_out, (self.samples_in - self._reach) * self._n // self._o)
+        out = self._resampled_from(self.samples_out, ready)
+        self.samples_out = ready
+        # later outputs (j >= ready) reach back to about ready * o / n - reach: drop what is before
+        keep_from = max(self._start, (ready * self._o // self._n - self._reach) // self._o * self._o)
+        self._buffer = self._buffer[keep_from - self._start:]
+        self._start = keep_from
+        return out
+
+    def flush(self) -> torch.Tensor:
+        """End the stream (zeros after it, as :func:`resample_waveform` pads); return the last outputs."""
+        if self._done:
+            return torch.zeros(0)
+        self._done = True
+        total = math.ceil(self.new * self.samples_in / self.orig)
+        if self.orig == self.new:
+            return torch.zeros(0)
+        out = self._resampled_from(self.samples_out, total)
+        self.samples_out = total
+        self._buffer = torch.zeros(0)
+        return out

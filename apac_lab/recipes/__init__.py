@@ -9,6 +9,7 @@ module                   what it runs                                           
 :mod:`.mst_piczak`       the MSTmodel, then Piczak's CNN in four configurations       04
 :mod:`.fsdd_frontend`    the FSDD front-end of mode ``mel+stft+fsdd``                  05
 :mod:`.fsdd`             FSDD digits and leave-one-speaker-out (the benchmarks)        05
+:mod:`.voice`            teach it your voice: a model without one speaker, its takes   05
 =======================  ==========================================================  ========
 
 Layers only point down: ``frontends``, ``data`` -> ``models`` -> ``train`` -> ``recipes``.
@@ -26,6 +27,10 @@ from apac_lab.recipes.mst_piczak import (
 )
 from apac_lab.recipes.results import format_result_rows, format_value, record_results, shows_percent
 from apac_lab.recipes.strf import STRF_MODELS, strf_models, strf_training, train_strf_models
+from apac_lab.recipes.voice import (
+    VOICE_EPOCHS, VOICE_FINE_TUNE, VOICE_SHOTS, VOICE_SPEAKER, voice_augment, voice_base_settings,
+    voice_rest_accuracy, voice_takes,
+)
 
 __all__ = [
     "MFCC_TOLERANCE", "mfcc_agreement_rows", "mfcc_clips", "setup_rows",
@@ -35,4 +40,6 @@ __all__ = [
     "paper_finetune_training", "paper_mst_training", "run_comparison", "train_classifier", "train_mst",
     "STRF_MODELS", "strf_models", "strf_training", "train_strf_models",
     "format_result_rows", "format_value", "record_results", "shows_percent",
+    "VOICE_SPEAKER", "VOICE_SHOTS", "VOICE_EPOCHS", "VOICE_FINE_TUNE", "voice_base_settings",
+    "voice_augment", "voice_takes", "voice_rest_accuracy",
 ]

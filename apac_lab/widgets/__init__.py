@@ -3,7 +3,8 @@
 Every widget follows one pattern (:class:`Widget`): a class built from explicit keyword
 arguments; ``.widget`` to place in a layout (the object displays itself too);
 ``controls`` by name; ``update(**values)`` to move them and redraw from code, what a
-control's change does in the browser (an upload widget has ``handle(bytes)``); ``example()``
+control's change does in the browser (an upload widget has ``handle(bytes)``, the microphone
+:class:`Recorder` ``handle_message(content, buffers)``); ``example()``
 for an instance the size its notebook uses. Figures update in place through
 :class:`LiveFigure`, sending only what changed (``benchmarks/widget_updates.py`` prints the
 bytes per update; ``apac_lab.widgets.traffic`` counts them). The audio byte helpers (``wav_bytes``,
@@ -15,8 +16,10 @@ from apac_lab.utils import renamed
 from apac_lab.widgets.apac import MelFilterInspector, UploadPredictor, predict_wav_bytes
 from apac_lab.widgets.core import LiveFigure, Widget, widget_backend
 from apac_lab.widgets.echoic import EchoicScope
+from apac_lab.widgets.few_shot import VoiceFineTuner
 from apac_lab.widgets.gabor import GaborBankBrowser, GaborInspector
 from apac_lab.widgets.mel import MelExplorer
+from apac_lab.widgets.recorder import Recorder, browser_error_message, recording_quality
 from apac_lab.widgets.training import TrainingCurves
 
 __all__ = [
@@ -26,6 +29,8 @@ __all__ = [
     "GaborBankBrowser", "GaborInspector",  # notebook 02
     "EchoicScope",  # notebook 03
     "MelFilterInspector", "UploadPredictor", "predict_wav_bytes",  # notebook 05
+    "Recorder", "recording_quality", "browser_error_message",  # notebooks 01, 03, 05: the microphone
+    "VoiceFineTuner",  # notebook 05: teach it your voice
 ]
 
 # Names of the previous release that its notebooks use (01, 02, 05).

@@ -11,10 +11,12 @@ Notebook: 05_apac_training.
 from __future__ import annotations
 
 import html
+import io
 from typing import Sequence
 
 import ipywidgets as W
 import numpy as np
+import soundfile as sf
 import torch
 
 from apac_lab.data.audio import AudioError, decode_wav_bytes, fix_length
@@ -202,6 +204,19 @@ class UploadPredictor(Widget):
                 f"{self.sample_rate // 1000} kHz is {2 * self.sample_rate // 1000} KB)"))
             return []
         return [self.handle(data, name) for name, data in files]
+    def handle_waveform(self, waveform: torch.Tensor, sample_rate: int, name: str = "recording") -> dict | None:
+        """Predict for a waveform (``(samples,)`` at ``sample_rate`` Hz, e.g. a :class:`Recorder`'s
+        recording) exactly as for an upload of it: it is handed to :meth:`handle` as a float32 WAV
+        held in memory (lossless: the same samples, resampled and fitted as an upload is)."""
+        try:
+            buf = io.BytesIO()
+            sf.write(buf, torch.as_tensor(waveform, dtype=torch.float32).detach().cpu().reshape(-1).numpy(),
+                     int(sample_rate), format="WAV", subtype="FLOAT")
+        except (TypeError, ValueError, RuntimeError, sf.LibsndfileError) as exc:
+            self.message.value = (f"<b style='color:#b2182b'>⚠ {html.escape(name)}: cannot use it as audio "
+                                  f"({html.escape(str(exc))})</b>")
+            return None
+        return self.handle(buf.getvalue(), name)
 
     def _on_upload(self, change) -> None:
         if change["new"]:

@@ -46,6 +46,11 @@ class EchoicScope(Widget):
     5 in Colab); slider moves closer together than that are merged, the latest drawn. dB values
     are kept to 0.1 dB.
 
+    Live input: :meth:`stream_samples` pushes chunks of a live recording (e.g. from
+    :class:`~apac_lab.widgets.Recorder`'s ``on_chunk``) through the same stream; both heatmaps
+    then show the buffers as they are now (``live_frames`` frames heard, ``live_updates``
+    redraws). Moving the slider goes back to the snapshots of ``waveform``.
+
     >>> scope = EchoicScope(torch.randn(4000), backend="output")
     >>> scope.update(snapshot=5); scope.live.figure.layout.title.text.startswith("Echoic memory at 0.")
     True
@@ -64,6 +69,8 @@ class EchoicScope(Widget):
         both = np.round(both, 1).astype(np.float32)
         self.ring_db, self.views_db = both[:, :history], both[:, history:]
         self.frames = snaps["frame"].numpy()
+        self.stream, self.top_db = stream, float(top_db)  # for stream_samples (live input)
+        self.live_frames, self.live_updates, self._live_ref, self._live = 0, 0, 0.0, False
         self.hop_s = snaps["hop_s"]
         self.win_s = stream.win / stream.sample_rate
         freqs = stream.gammatone.center_freqs.cpu().numpy()
@@ -115,3 +122,36 @@ class EchoicScope(Widget):
             fig.layout.title.text = self._title(i)
 
         self.live.update(draw)
+
+    # ----------------------------------------------------------------- live input
+
+    def stream_samples(self, chunk: torch.Tensor, sample_rate: int, *, restart: bool = False) -> None:
+        """Push ``chunk`` (``(samples,)`` at ``sample_rate`` Hz, the stream's rate) into the
+        stream and redraw both heatmaps as the buffers are now; ``restart`` empties them first
+        (a new recording). Levels are in dB re the loudest frame heard since the restart."""
+        if sample_rate != self.stream.sample_rate:
+            raise ValueError(f"EchoicScope.stream_samples: chunks must be at the stream's {self.stream.sample_rate} Hz, "
+                             f"got {sample_rate} Hz; record at that rate (Recorder(sample_rate=...))")
+        if restart or not self._live:  # the stream still holds the end of `waveform`
+            self.stream.reset()
+            self.live_frames, self.live_updates, self._live_ref, self._live = 0, 0, 0.0, True
+        step = self.stream.process(torch.as_tensor(chunk, dtype=torch.float32).reshape(-1))
+        if step.frames.shape[1] == 0:
+            return
+        self.live_frames = self.stream.frames_done
+        ring = self.stream.ring.unwrap()[0].cpu()
+        ring = torch.cat([ring.new_zeros(self.stream.ring.capacity - ring.shape[0], ring.shape[1]), ring])
+        views = step.views[0, -1].cpu()
+        self._live_ref = max(self._live_ref, float(step.frames.max()))
+        both = power_to_db(torch.cat([ring, views]), ref=max(self._live_ref, 1e-30), amin=1e-30, top_db=None,
+                           dims=None).clamp_min(-self.top_db).numpy()
+        ring_db, views_db = both[: ring.shape[0]], both[ring.shape[0]:]
+        seconds = self.live_frames * self.hop_s + self.win_s
+
+        def draw(fig):
+            fig.data[0].z = ring_db.T
+            fig.data[1].z = views_db.T
+            fig.layout.title.text = f"Live: echoic memory {seconds:.2f} s into the recording"
+
+        self.live.update(draw)
+        self.live_updates += 1

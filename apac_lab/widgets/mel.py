@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from apac_lab.data import ClipDataset, load_dataset, wav_bytes
+from apac_lab.data import ClipDataset, load_dataset, resample_waveform, wav_bytes
 from apac_lab.frontends.fixed import frontend_settings
 from apac_lab.frontends.scratch import (
     fft_frequencies, frame_signal, frame_times, hz_to_mel, log_compress, mel_band_edges, mel_filterbank,
@@ -185,6 +185,24 @@ class MelExplorer(Widget):
         t = torch.arange(8000) / 8000
         waves = {f"tone {f} Hz": torch.sin(2 * torch.pi * f * t) * torch.exp(-3 * t) for f in range(200, 2200, 200)}
         return cls(waves, sample_rate=8000, n_fft=256, hop_length=80, n_mels=40, backend=backend)
+    def add_recording(self, waveform: torch.Tensor, sample_rate: int, name: str = "your recording") -> None:
+        """Offer ``waveform`` (``(samples,)`` at ``sample_rate`` Hz, e.g. from :class:`Recorder`)
+        in the dropdown as ``name`` (replacing one of that name), resampled to the explorer's
+        rate, and show it."""
+        wave = torch.as_tensor(waveform, dtype=torch.float32).detach().cpu().reshape(-1)
+        if wave.numel() == 0 or not bool(torch.isfinite(wave).all()):
+            self.message.value = f"<b style='color:#b2182b'>⚠ {name}: empty or not finite; record again.</b>"
+            return
+        if sample_rate != self.sample_rate:
+            wave = resample_waveform(wave, sample_rate, self.sample_rate)
+        self.recordings[name] = wave
+        dropdown = self.controls["recording"]
+        with self._hold():
+            if name not in dropdown.options:
+                dropdown.options = [*dropdown.options, name]
+            dropdown.value = name
+        self._playing = None  # the sound of `name` may have changed
+        self._draw()
 
     def settings(self) -> dict:
         """The current slider values, as keyword arguments of the front-ends."""
