@@ -198,7 +198,8 @@ def test_relu_cell_by_hand():
         lstm.weight_ih_l0.copy_(torch.tensor([[0.0], [0.0], [2.0], [0.0]]))  # only the cell input sees x
         lstm.weight_hh_l0.zero_()
         lstm.bias_l0.copy_(torch.tensor([0.0, 0.0, 0.0, 0.0]))  # i = f = o = sigmoid(0) = 1/2
-    out, (h, c) = lstm(torch.tensor([[[1.0], [-3.0], [1.0]]]))
+    with torch.no_grad():
+        out, (h, c) = lstm(torch.tensor([[[1.0], [-3.0], [1.0]]]))
     # t=1: c = 0/2 + relu(2)/2 = 1, h = relu(1)/2 = 0.5
     # t=2: c = 1/2 + relu(-6)/2 = 0.5, h = 0.25; t=3: c = 0.25 + 1 = 1.25, h = 0.625
     assert out[0, :, 0].tolist() == [0.5, 0.25, 0.625] and float(c) == 1.25
