@@ -64,6 +64,7 @@ def test_configurable_sizes(hidden, architecture):
     assert len(m.encoder) == len(hidden) + 1 and len(m.decoder) == len(hidden) + 1
 
 
+@torch.no_grad()
 def test_keras_gates_and_init_options():
     m = Listener(n_bins=10, latent_dim=6, gate_activation="hard_sigmoid", init="keras")
     assert all(isinstance(lstm, LSTMLayer) and lstm.gate_activation == "hard_sigmoid" for lstm in [*m.encoder, *m.decoder])
@@ -223,6 +224,7 @@ def test_relu_lstm_gradients_reach_every_parameter():
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in lstm.parameters())
 
 
+@torch.no_grad()
 def test_keras_init():
     lstm = keras_init_(LSTMLayer(100, 50, biases=1), generator=torch.Generator().manual_seed(0))
     limit = math.sqrt(6 / (100 + 200))  # Glorot-uniform on Keras's (input, 4 units) kernel
