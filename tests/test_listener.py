@@ -265,3 +265,74 @@ def test_recipes_end_to_end_on_a_tiny_set():
     clf, _ = fit_probe(emb, labels, config=TrainConfig(epochs=1, batch_size=8, progress=False))
     torch.testing.assert_close(clf.mean, emb.mean(0))
     assert clf(emb).shape == (len(ds), len(ds.classes))
+
+
+# -------------------------------------------------------------------- the budgets' settings
+from apac_lab.recipes import (ACCURACY_RESULT, R2_RESULT, TARGETS, listener_data, listener_result_rows,  # noqa: E402
+                              listener_settings, paper_listener, paper_listener_training, peak_bin_agreement,
+                              probe_embeddings)
+
+
+def test_paper_listener_is_the_keras_model():
+    m = paper_listener()
+    assert m.n_parameters == papers.figure("rothmann2018.listener.parameters").value
+    assert (m.architecture, m.biases, m.init, m.gate_activation, m.activation) == (
+        "rothmann2018", 1, "keras", "hard_sigmoid", "relu")
+    cfg = paper_listener_training()
+    assert (cfg.loss, cfg.optimizer, cfg.epochs, cfg.weight_decay) == ("mse", "adagrad", 50, 0.0)
+    assert cfg.epochs == papers.figure("rothmann2018.listener.epochs").value
+
+
+def test_budgets_differ_only_in_sizes_and_full_is_the_articles():
+    quick, classroom, full = (listener_settings(b) for b in ("quick", "classroom", "full"))
+    assert quick.per_class and classroom.per_class is None and full.per_class is None
+    assert full.paper_model and full.training.optimizer == "adagrad" and full.training.epochs == 50
+    assert quick.architecture == classroom.architecture == "kit"
+    assert type(quick.model()) is type(classroom.model()) and quick.training.lr == classroom.training.lr
+    torch.testing.assert_close(classroom.model().state_dict(), classroom.model().state_dict())  # seeded
+    assert classroom.comparison_model().architecture == "rothmann2018"
+    assert classroom.comparison_training().epochs == classroom.compare_epochs
+    with pytest.raises(ValueError, match="val_fraction"):
+        type(classroom)(**{**classroom.__dict__, "val_fraction": 0.0})
+
+
+def test_result_rows_carry_the_targets():
+    rows = listener_result_rows(0.93, 0.91)
+    assert [r["result"] for r in rows] == [R2_RESULT, ACCURACY_RESULT]
+    assert [r["target"] for r in rows] == [f">= {TARGETS['r2']}", f">= {TARGETS['accuracy']}"]
+    assert [r["met"] for r in listener_result_rows(0.89, 0.90)] == [False, True]
+
+
+def test_peak_bin_agreement_is_kerass_categorical_accuracy_by_a_slow_loop():
+    g = torch.Generator().manual_seed(0)
+    pred, target = torch.rand(7, 8, 5, generator=g), torch.rand(7, 8, 5, generator=g)
+    hits = [int(max(range(5), key=lambda k: pred[i, t, k]) == max(range(5), key=lambda k: target[i, t, k]))
+            for i in range(7) for t in range(8)]
+    assert peak_bin_agreement(pred, target) == sum(hits) / len(hits)
+    assert peak_bin_agreement(target, target) == 1.0
+
+
+def test_listener_data_splits_training_clips_and_probe_keeps_the_best_validation_epoch():
+    ds = load_synthetic(split="train", sample_rate=8000, num_samples=4000)
+    test = load_synthetic(split="test", sample_rate=8000, num_samples=4000)
+    s = listener_settings("quick")
+    s.frontend = lambda sr: EchoicFrontend(view_stride=25, gammatone=Gammatonegram(sample_rate=sr, n_filters=16))
+    s.per_class, s.test_per_class = 3, 1
+    data = listener_data(ds, test, s, progress=False)
+    n = 3 * len(ds.classes)
+    assert len(data.train) + len(data.val) == n and len(data.val) == round(0.2 * n)
+    assert len(data.test) == len(test.classes) and data.train.shape[1:] == (3, 8, 16)
+    assert "validation clips" in str(data)
+    flat = torch.cat([data.train, data.val]).reshape(n, -1)
+    assert len({tuple(r.tolist()) for r in flat}) == n  # no clip in both parts
+    model = Listener(n_bins=16, latent_dim=6, architecture="kit")
+    model, hist = fit_listener(data.train, model=model, val_views=data.val,
+                               config=TrainConfig(epochs=2, batch_size=16, lr=1e-2, weight_decay=0.0, progress=False))
+    assert len(hist) == 2 and hist[0]["val_samples"] == len(data.val) * 3
+    s.probe_training = TrainConfig(epochs=6, batch_size=8, lr=1e-2, progress=False, early_stopping_patience=2)
+    out = probe_embeddings(model, data, s)
+    best = min(out["history"], key=lambda r: r["val_loss"])
+    assert out["epoch"] == best["epoch"] and out["val_accuracy"] == best["val_acc"]
+    assert out["embeddings"]["test"].shape == (len(data.test), 3 * 6)
+    want = (out["classifier"](out["embeddings"]["test"]).argmax(1) == data.test_labels).float().mean()
+    assert out["test_accuracy"] == pytest.approx(float(want))
