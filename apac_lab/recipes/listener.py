@@ -92,6 +92,8 @@ class ListenerSettings:
         test_per_class (int | None): test clips per digit (None: all).
         val_fraction (float): share of the training clips held out for validation.
         view_stride (int): frames between a clip's views (20 = every 200 ms).
+        rule (str): the dilated buffer's rule, ``"kit"`` or ``"rothmann2018"`` (see :func:`apac_lab.frontends.dilate`).
+        mode (str | None): its reduction; None is the rule's (``"mean"`` for the kit's, ``"lookup"`` for the article's).
         probe_hidden (int): hidden units of the embedding classifier.
         probe_training (TrainConfig): its training; it stops after ``early_stopping_patience``
             epochs without a better validation loss and keeps the best epoch's weights.
@@ -107,6 +109,8 @@ class ListenerSettings:
     test_per_class: int | None
     val_fraction: float = 0.1
     view_stride: int = 20
+    rule: str = "kit"
+    mode: str | None = None
     probe_hidden: int = 128
     probe_training: TrainConfig | None = None
     seed: int = 0
@@ -136,8 +140,8 @@ class ListenerSettings:
         return replace(self.training, epochs=max(1, self.compare_epochs))
 
     def frontend(self, sample_rate: int) -> EchoicFrontend:
-        """The views: gammatone power, the kit's dilated buffer in mean mode, levels in [0, 1]."""
-        return EchoicFrontend(sample_rate=sample_rate, view_stride=self.view_stride)
+        """The views: gammatone power, the dilated buffer (by default the kit's rule in mean mode), levels in [0, 1]."""
+        return EchoicFrontend(sample_rate=sample_rate, view_stride=self.view_stride, rule=self.rule, mode=self.mode)
 
 
 def listener_settings(budget: str | None = None) -> ListenerSettings:
