@@ -192,6 +192,8 @@ _FIGURES += [
        "arriving at a reconstruction accuracy of 42%", "42%"),
     _f(_D, "listener.compression", 3.2, "compression of the input (8 x 100 values into 250)",
        "compressing the input by a factor of 3.2", "3.2"),
+    _f(_D, "listener.data_hours", 3, "hours of UrbanSound8K audio the listener was trained on",
+       "~3 hours of audio from the UrbanSound8K dataset were used", "~3 hours"),
     _f(_D, "buffer.capacity", 200, "buffer elements for 1 s at 5 ms per step",
        "a buffer with a capacity of 200 elements are needed", "200"),
     _f(_D, "echoic.massaro_ms", 250, "echoic memory duration argued by Massaro (ms)", "D. Massaro has argued for ~250 ms",

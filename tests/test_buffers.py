@@ -7,7 +7,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apac_lab.frontends.buffers import DilatedBuffer, RingBuffer, dilate, dilated_memory, dilated_spans
+import numpy as np
+
+from apac_lab.frontends.buffers import DilatedBuffer, RingBuffer, dilate, dilated_memory, dilated_spans, view_lags
 
 FAST = settings(max_examples=60, deadline=None)
 
@@ -140,6 +142,76 @@ def test_base_one_is_a_plain_buffer():
     x = torch.randn(20, 2)
     view = dilate(x, n_steps=5, base=1, mode="mean")
     torch.testing.assert_close(view[-1], x[-5:])
+
+
+# ------------------------------------------------------- dilated: Rothmann's (2018) rule
+def _article_loop(spectrogram, num_frames, dilation_factor):
+    """The loop of Rothmann's make_dilated_spectral_frames, transcribed from the article:
+    frame i, step j takes spectrogram[i - factor**j], or spectrogram[0] before the start."""
+    dilated_frames = np.zeros((len(spectrogram), num_frames, len(spectrogram[0])))
+    for i in range(len(spectrogram)):
+        for j in range(num_frames):
+            dilation = np.power(dilation_factor, j)
+            if i - dilation < 0:
+                dilated_frames[i][j] = spectrogram[0]
+            else:
+                dilated_frames[i][j] = spectrogram[i - dilation]
+    return dilated_frames
+
+
+@pytest.mark.parametrize("n_steps, factor, frames", [(8, 2, 300), (8, 2, 5), (4, 3, 50), (3, 1, 10), (1, 2, 4)])
+def test_rothmann_rule_matches_the_articles_loop(n_steps, factor, frames):
+    spec = np.random.default_rng(0).random((frames, 6))
+    want = _article_loop(spec, n_steps, factor)
+    got = dilate(torch.from_numpy(spec), n_steps=n_steps, base=factor, rule="rothmann2018")
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got.numpy(), want)  # a lookup: the same numbers, not close ones
+
+
+def test_rothmann_rule_lags_order_and_start():
+    assert view_lags(8, 2, rule="rothmann2018") == [1, 2, 4, 8, 16, 32, 64, 128]  # newest first
+    assert view_lags(8, 2) == [127, 63, 31, 15, 7, 3, 1, 0]  # the kit: oldest first, lag 0 included
+    x = torch.arange(1.0, 301.0).view(300, 1)
+    view = dilate(x, rule="rothmann2018")[-1, :, 0]
+    assert 300.0 not in view.tolist()  # the current frame is never in the article's view
+    assert view.tolist() == [300.0 - lag for lag in (1, 2, 4, 8, 16, 32, 64, 128)]
+    assert dilate(x, rule="rothmann2018")[0, :, 0].tolist() == [1.0] * 8  # spectrogram[0] before the start
+    assert dilate(x, mode="lookup")[-1, :, 0].tolist() == [300.0 - lag for lag in (127, 63, 31, 15, 7, 3, 1, 0)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(base=st.sampled_from([1.0, 2.0, 3.0]), n_steps=st.integers(1, 6),
+       chunks=st.lists(st.integers(1, 40), min_size=1, max_size=6))
+def test_rothmann_rule_streams_as_offline(base, n_steps, chunks):
+    x = torch.randn(2, sum(chunks), 3, generator=torch.Generator().manual_seed(2))
+    offline = dilate(x, n_steps=n_steps, base=base, rule="rothmann2018")
+    buf = DilatedBuffer(3, n_steps=n_steps, base=base, rule="rothmann2018", batch_size=2)
+    outs, i = [], 0
+    for n in chunks:
+        outs.append(buf.push(x[:, i] if n == 1 else x[:, i:i + n]))
+        i += n
+    torch.testing.assert_close(torch.cat(outs, dim=1), offline, rtol=0, atol=0)
+    assert buf.span == int(base) ** (n_steps - 1) + 1 and (buf.mode, buf.pad) == ("lookup", "edge")
+
+
+def test_rothmann_rule_memory_report():
+    r = dilated_memory(8, 2, n_bins=100, hop_s=0.01, rule="rothmann2018")
+    assert (r.frames_kept, r.frames_history, r.seconds) == (8, 128, pytest.approx(1.28))
+    assert "rothmann2018 rule" in str(r) and "16.0x less" in str(r)
+    assert DilatedBuffer(100, rule="rothmann2018").memory(0.01) == r
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(rule="rothmann2018", mode="mean"), "mode='mean' needs rule='kit'"),
+    (dict(rule="rothmann2018", pad="constant"), "spectrogram\\[0\\]"),
+    (dict(rule="rothmann2018", base=1.5), "whole-number base"),
+    (dict(rule="wavenet"), "rule must be one of"),
+])
+def test_rothmann_rule_rejects_what_the_article_does_not_define(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        dilate(torch.zeros(4, 2), **kwargs)
+    with pytest.raises(ValueError, match=match):
+        DilatedBuffer(2, **kwargs)
 
 
 # ----------------------------------------------------------- dilated: streaming vs offline

@@ -52,6 +52,23 @@ class TestLearning:
         fit(nn.Linear(8, 2), data, None, _cfg(epochs=1), frontend=front)
         assert not torch.equal(before, front.weight)
 
+    def test_adagrad_takes_adagrads_steps(self):
+        """Two full-batch steps of fit(optimizer="adagrad") against Adagrad's rule by hand:
+        a += g^2; w -= lr * g / (sqrt(a) + 1e-10)."""
+        x, y = torch.randn(12, 3, generator=torch.Generator().manual_seed(0)), torch.randn(12, 1)
+        model = nn.Linear(3, 1)
+        w, b = model.weight.detach().clone(), model.bias.detach().clone()
+        fit(model, TensorDataset(x, y), None, _cfg(epochs=2, batch_size=12, lr=0.1, weight_decay=0.0,
+                                                   optimizer="adagrad", loss="mse"))
+        acc_w, acc_b = torch.zeros_like(w), torch.zeros_like(b)
+        for _ in range(2):
+            err = 2 * (x @ w.T + b - y) / len(x)  # d(mean squared error) / d(prediction)
+            gw, gb = err.T @ x, err.sum(0)
+            acc_w, acc_b = acc_w + gw ** 2, acc_b + gb ** 2
+            w, b = w - 0.1 * gw / (acc_w.sqrt() + 1e-10), b - 0.1 * gb / (acc_b.sqrt() + 1e-10)
+        torch.testing.assert_close(model.weight.detach(), w, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(model.bias.detach(), b, rtol=1e-5, atol=1e-6)
+
     def test_early_stopping_restores_best(self):
         data = _data()
         model = _model()

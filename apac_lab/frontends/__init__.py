@@ -5,8 +5,8 @@ Written once and used everywhere: :func:`power_to_db` (dB with a per-clip floor)
 :func:`frontend_settings` (the defaults n_fft, hop and f_max from the sample rate) and the
 HTK mel scale (:func:`hz_to_mel`, :func:`mel_band_edges`)."""
 
-from apac_lab.frontends.buffers import (DilatedBuffer, MemoryReport, RingBuffer, dilate, dilated_memory,
-                                        dilated_spans)
+from apac_lab.frontends.buffers import (RULES, DilatedBuffer, MemoryReport, RingBuffer, dilate, dilated_memory,
+                                        dilated_spans, view_lags)
 from apac_lab.frontends.db import power_to_db
 from apac_lab.frontends.echoic import EchoicFrontend, power_to_unit
 from apac_lab.frontends.fftconv import conv2d_same, next_fast_len
@@ -44,7 +44,7 @@ __all__ = [
     "dct", "dct_matrix", "fft_frequencies", "frame_signal", "frame_times", "hz_to_mel", "log_compress",
     "HTK_MEL_BREAK_HZ", "HTK_MEL_SCALE", "mel_band_edges", "mel_filterbank", "mel_per_octave", "mel_to_hz",
     "mfcc_from_scratch", "num_frames", "power_spectrum",
-    "DilatedBuffer", "MemoryReport", "RingBuffer", "dilate", "dilated_memory", "dilated_spans",
+    "DilatedBuffer", "MemoryReport", "RingBuffer", "RULES", "dilate", "dilated_memory", "dilated_spans", "view_lags",
     "Gammatonegram", "LogGammatonegram", "echoic_defaults", "erb", "erb_rate_to_hz", "erb_space",
     "gammatone_filterbank", "hz_to_erb_rate",
     "EchoicFrontend", "power_to_unit", "EchoicStream", "StreamStep", "stream_snapshots",

@@ -7,6 +7,18 @@ writes. Dilated buffers (after Rothmann, 2018) keep ``n_steps`` summaries of the
 whose spans grow geometrically (1, 2, 4, 8, ... frames for ``base=2``): recent sound in
 detail, older sound coarsely, a few seconds in a handful of frames.
 
+Two rules say which frames a view holds (``rule=``):
+
+* ``"kit"`` (the default): step ``j`` summarises the ``base**j`` frames at lags
+  ``2**j - 1 .. 2**(j+1) - 2`` (base 2), so the spans tile the past from the current
+  frame (lag 0) back, with no gap; a lookup takes the newest frame of each span (lags
+  0, 1, 3, 7, ...); steps run oldest first; before the signal starts the past is
+  ``pad_value`` (silence) or the first frame. ``mode`` may be lookup, mean or median.
+* ``"rothmann2018"``: the article's loop, exactly: step ``j`` is the frame at lag
+  ``base**j`` (1, 2, 4, ... for base 2), newest first; the current frame is never in
+  the view; a lag that reaches before the start takes the first frame
+  (``spectrogram[0]``). A lookup only, with a whole-number base.
+
 Layout: buffers are time-major, ``(batch, time, bins)``. The package's spectrograms are
 ``(batch, bins, frames)``; pass ``spec.transpose(-1, -2)``.
 
@@ -21,10 +33,13 @@ from typing import Sequence
 
 import torch
 
-__all__ = ["RingBuffer", "DilatedBuffer", "MemoryReport", "dilated_spans", "dilate", "dilated_memory"]
+__all__ = ["RingBuffer", "DilatedBuffer", "MemoryReport", "dilated_spans", "view_lags", "dilate", "dilated_memory",
+           "RULES"]
 
 MODES = ("lookup", "mean", "median")
 PADS = ("constant", "edge")
+#: The dilation rules: the kit's spans (default) and Rothmann's (2018) loop.
+RULES = ("kit", "rothmann2018")
 
 
 # ----------------------------------------------------------------------------------------
@@ -172,23 +187,80 @@ def dilated_spans(n_steps: int = 8, base: float = 2.0) -> tuple[list[int], list[
     return starts, widths
 
 
-def _check_mode(mode: str, pad: str) -> None:
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    if pad not in PADS:
-        raise ValueError(f"pad must be 'constant' (pad_value before the start) or 'edge' (repeat the first frame), got {pad!r}")
+@dataclass(frozen=True)
+class _Layout:
+    """Where a view's steps look, in the order the view holds them (filled once by :func:`_layout`)."""
+
+    rule: str
+    mode: str
+    pad: str
+    starts: tuple[int, ...]  # lag of each span's newest frame, in output order
+    widths: tuple[int, ...]  # frames per span, in output order
+
+    @property
+    def history(self) -> int:
+        """Frames before the current one that the oldest span reaches."""
+        return max(a + w - 1 for a, w in zip(self.starts, self.widths))
 
 
-def _dilate_valid(xp: torch.Tensor, n_out: int, starts: list[int], widths: list[int], mode: str) -> torch.Tensor:
+def _layout(n_steps: int, base: float, rule: str, mode: str | None, pad: str | None) -> _Layout:
+    """Check the settings and fill the rule's defaults (mode, pad) in one place."""
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES} ('kit': spans from the current frame back, oldest first; "
+                         f"'rothmann2018': the article's lags base**j, newest first), got {rule!r}")
+    if rule == "kit":
+        mode, pad = mode or "lookup", pad or "constant"
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if pad not in PADS:
+            raise ValueError(f"pad must be 'constant' (pad_value before the start) or 'edge' (repeat the first frame), "
+                             f"got {pad!r}")
+        starts, widths = dilated_spans(n_steps, base)
+        return _Layout(rule, mode, pad, tuple(starts[::-1]), tuple(widths[::-1]))
+    if mode not in (None, "lookup"):
+        raise ValueError(f"rule='rothmann2018' is the article's lookup loop; mode={mode!r} needs rule='kit'")
+    if pad not in (None, "edge"):
+        raise ValueError(f"rule='rothmann2018' repeats the first frame before the start (the article's "
+                         f"spectrogram[0]); pad={pad!r} needs rule='kit'")
+    return _Layout(rule, "lookup", "edge", tuple(view_lags(n_steps, base, rule=rule)), (1,) * int(n_steps))
+
+
+def view_lags(n_steps: int = 8, base: float = 2.0, *, rule: str = "kit") -> list[int]:
+    """The lag (frames before the current one) of each step of a lookup view, in the view's order.
+
+    ``rule="kit"``: the newest frame of each span, oldest step first (``2**j - 1`` for
+    base 2, reversed); ``rule="rothmann2018"``: ``base**j`` for ``j = 0 .. n_steps - 1``,
+    newest first, as the article's loop (``base`` must then be a whole number, as numpy's
+    indexing needs it there).
+
+    >>> view_lags(4, 2)
+    [7, 3, 1, 0]
+    >>> view_lags(4, 2, rule="rothmann2018")
+    [1, 2, 4, 8]
+    """
+    if rule == "kit":
+        return dilated_spans(n_steps, base)[0][::-1]
+    if rule != "rothmann2018":
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    if int(n_steps) < 1:
+        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+    if not (math.isfinite(base) and base >= 1 and float(base).is_integer()):
+        raise ValueError(f"rule='rothmann2018' needs a whole-number base >= 1 (the article's frame i - factor**j), "
+                         f"got {base}")
+    return [int(base) ** j for j in range(int(n_steps))]
+
+
+def _dilate_valid(xp: torch.Tensor, n_out: int, layout: _Layout) -> torch.Tensor:
     """Dilated views of the last ``n_out`` frames of ``xp`` (batch, T, bins), whose earlier
-    frames give the history; ``T >= n_out + span - 1``. Returns (batch, n_out, k, bins), oldest step first."""
+    frames give the history; ``T >= n_out + layout.history``. Returns (batch, n_out, k, bins),
+    steps in the layout's order."""
     T = xp.shape[1]
     t = torch.arange(T - n_out, T, device=xp.device)  # positions of the output frames in xp
-    steps = []
+    steps, mode = [], layout.mode
     if mode == "mean":
         cs = torch.cumsum(xp.double(), dim=1)
         cs = torch.cat([torch.zeros_like(cs[:, :1]), cs], dim=1)  # cs[i] = sum of xp[:i]
-    for a, w in zip(starts, widths):
+    for a, w in zip(layout.starts, layout.widths):
         if mode == "lookup":
             steps.append(xp[:, t - a])
         elif mode == "mean":
@@ -196,11 +268,11 @@ def _dilate_valid(xp: torch.Tensor, n_out: int, starts: list[int], widths: list[
         else:  # median over the window xp[t-a-w+1 .. t-a]
             win = xp.unfold(1, w, 1)  # (batch, T-w+1, bins, w); window i covers xp[i .. i+w-1]
             steps.append(win[:, t - a - w + 1].median(dim=-1).values)
-    return torch.stack(steps[::-1], dim=2)
+    return torch.stack(steps, dim=2)
 
 
-def dilate(spec: torch.Tensor, *, n_steps: int = 8, base: float = 2.0, mode: str = "lookup",
-           pad: str = "constant", pad_value: float = 0.0) -> torch.Tensor:
+def dilate(spec: torch.Tensor, *, n_steps: int = 8, base: float = 2.0, mode: str | None = None,
+           pad: str | None = None, pad_value: float = 0.0, rule: str = "kit") -> torch.Tensor:
     """Offline dilated buffer: for every frame of ``spec``, its ``n_steps`` dilated views.
 
     Vectorised over the whole spectrogram (one gather, cumulative sum or unfold per step).
@@ -208,37 +280,48 @@ def dilate(spec: torch.Tensor, *, n_steps: int = 8, base: float = 2.0, mode: str
     Args:
         spec (Tensor): ``(batch, frames, bins)`` or ``(frames, bins)``, time-major.
         n_steps (int, default 8): frames in each view (the article's 8).
-        base (float, default 2.0): span growth; step ``j`` spans ``round(base**j)`` frames.
-        mode (str, default "lookup"): ``"lookup"`` takes the newest frame of each span,
-            ``"mean"`` averages the span, ``"median"`` takes its (lower) median.
-        pad (str, default "constant"): the signal's start. Before the first frame,
+        base (float, default 2.0): span growth; step ``j`` spans ``round(base**j)`` frames
+            (``rule="rothmann2018"``: step ``j`` is the frame ``base**j`` back).
+        mode (str | None, default None): ``"lookup"`` takes the newest frame of each span,
+            ``"mean"`` averages the span, ``"median"`` takes its (lower) median; None is
+            ``"lookup"``. The article's rule is a lookup only.
+        pad (str | None, default None): the signal's start. Before the first frame,
             ``"constant"`` assumes frames of ``pad_value`` (silence, for power spectra),
             ``"edge"`` repeats the first frame. Spans reaching before the start are
-            filled this way, so every frame gets a full view.
+            filled this way, so every frame gets a full view. None is the rule's own:
+            ``"constant"`` for ``"kit"``, ``"edge"`` (the article's ``spectrogram[0]``) for
+            ``"rothmann2018"``.
         pad_value (float, default 0.0): the value for ``pad="constant"``.
+        rule (str, default "kit"): ``"kit"`` (spans from the current frame back, oldest
+            step first) or ``"rothmann2018"`` (the article's lags ``base**j``, newest
+            first, the current frame left out); see the module's docstring.
 
     Returns:
-        Tensor: ``(batch, frames, n_steps, bins)`` (no batch if none came in); along
-        ``n_steps`` the oldest span comes first and the current frame last, like
-        :meth:`RingBuffer.unwrap`.
+        Tensor: ``(batch, frames, n_steps, bins)`` (no batch if none came in). With
+        ``rule="kit"``, along ``n_steps`` the oldest span comes first and the current
+        frame last, like :meth:`RingBuffer.unwrap`; with ``"rothmann2018"`` the frame one
+        step back comes first and the oldest last, as the article's ``dilated_frames[i][j]``.
 
     >>> x = torch.arange(8.).view(8, 1)
     >>> dilate(x, n_steps=3, mode="lookup")[-1, :, 0].tolist()   # lags 3, 1, 0
     [4.0, 6.0, 7.0]
     >>> dilate(x, n_steps=3, mode="mean")[-1, :, 0].tolist()     # lags 3-6, 1-2, 0
     [2.5, 5.5, 7.0]
+    >>> dilate(x, n_steps=3, rule="rothmann2018")[-1, :, 0].tolist()   # lags 1, 2, 4
+    [6.0, 5.0, 3.0]
+    >>> dilate(x, n_steps=3, rule="rothmann2018")[2, :, 0].tolist()    # lag 4 is before the start: frame 0
+    [1.0, 0.0, 0.0]
     """
-    _check_mode(mode, pad)
+    layout = _layout(n_steps, base, rule, mode, pad)
     squeeze = spec.dim() == 2
     x = spec.unsqueeze(0) if squeeze else spec
     if x.dim() != 3:
         raise ValueError(f"spec must be (batch, frames, bins) or (frames, bins), got shape {tuple(spec.shape)}")
     if x.shape[1] == 0:
         raise ValueError("spec has no frames")
-    starts, widths = dilated_spans(n_steps, base)
-    p = starts[-1] + widths[-1] - 1  # frames of history the oldest span needs
-    head = x[:, :1].expand(-1, p, -1) if pad == "edge" else x.new_full((x.shape[0], p, x.shape[2]), pad_value)
-    out = _dilate_valid(torch.cat([head, x], dim=1), x.shape[1], starts, widths, mode)
+    p = layout.history  # frames of history the oldest span needs
+    head = x[:, :1].expand(-1, p, -1) if layout.pad == "edge" else x.new_full((x.shape[0], p, x.shape[2]), pad_value)
+    out = _dilate_valid(torch.cat([head, x], dim=1), x.shape[1], layout)
     return out[0] if squeeze else out
 
 
@@ -252,6 +335,7 @@ class MemoryReport:
     frames_kept: int  # frames handed on (the view)
     frames_history: int  # frames of the past the view covers
     seconds: float | None  # that past in seconds, when the hop is known
+    rule: str = "kit"
 
     @property
     def ratio(self) -> float:
@@ -260,24 +344,31 @@ class MemoryReport:
 
     def __str__(self) -> str:
         span = f" ({self.seconds * 1000:.0f} ms)" if self.seconds is not None else ""
-        return (f"dilated buffer, {self.n_steps} steps, base {self.base:g}: {self.frames_kept} frames x "
+        rule = "" if self.rule == "kit" else f" ({self.rule} rule)"
+        return (f"dilated buffer{rule}, {self.n_steps} steps, base {self.base:g}: {self.frames_kept} frames x "
                 f"{self.n_bins} bins = {self.frames_kept * self.n_bins} values stand for "
                 f"{self.frames_history} frames{span} = {self.frames_history * self.n_bins} values "
                 f"({self.ratio:.1f}x less)")
 
 
-def dilated_memory(n_steps: int = 8, base: float = 2.0, n_bins: int = 100, hop_s: float | None = None) -> MemoryReport:
+def dilated_memory(n_steps: int = 8, base: float = 2.0, n_bins: int = 100, hop_s: float | None = None, *,
+                   rule: str = "kit") -> MemoryReport:
     """Frames kept by a dilated view against the full history it covers.
+
+    The kit's spans cover lags ``0 .. 2**n_steps - 2`` (base 2); the article's lookups
+    reach lags ``1 .. base**(n_steps - 1)``.
 
     >>> r = dilated_memory(8, 2, n_bins=100, hop_s=0.01); (r.frames_kept, r.frames_history)
     (8, 255)
     >>> print(r)
     dilated buffer, 8 steps, base 2: 8 frames x 100 bins = 800 values stand for 255 frames (2550 ms) = 25500 values (31.9x less)
+    >>> dilated_memory(8, 2, rule="rothmann2018").frames_history
+    128
     """
-    starts, widths = dilated_spans(n_steps, base)
-    history = starts[-1] + widths[-1]
+    layout = _layout(n_steps, base, rule, None, None)
+    history = layout.history + (1 if rule == "kit" else 0)  # the kit's view includes the current frame
     return MemoryReport(int(n_steps), float(base), int(n_bins), int(n_steps), history,
-                        None if hop_s is None else history * hop_s)
+                        None if hop_s is None else history * hop_s, rule)
 
 
 # ----------------------------------------------------------------------------------------
@@ -293,7 +384,8 @@ class DilatedBuffer:
 
     Args:
         n_bins (int): values per frame.
-        n_steps, base, mode, pad, pad_value: as :func:`dilate`.
+        n_steps, base, mode, pad, pad_value, rule: as :func:`dilate` (``mode=None`` is
+            ``"lookup"``; ``pad=None`` is the rule's own).
         batch_size (int, default 1), device, dtype: as :class:`RingBuffer`.
 
     ``push(x)`` takes a frame ``(batch, n_bins)`` or a chunk ``(batch, n, n_bins)`` and
@@ -306,13 +398,13 @@ class DilatedBuffer:
     [4.0, 6.0, 7.0]
     """
 
-    def __init__(self, n_bins: int, *, n_steps: int = 8, base: float = 2.0, mode: str = "lookup",
-                 pad: str = "constant", pad_value: float = 0.0, batch_size: int = 1, device=None,
+    def __init__(self, n_bins: int, *, n_steps: int = 8, base: float = 2.0, mode: str | None = None,
+                 pad: str | None = None, pad_value: float = 0.0, rule: str = "kit", batch_size: int = 1, device=None,
                  dtype: torch.dtype = torch.float32) -> None:
-        _check_mode(mode, pad)
-        self.n_steps, self.base, self.mode, self.pad, self.pad_value = int(n_steps), float(base), mode, pad, float(pad_value)
-        self.starts, self.widths = dilated_spans(n_steps, base)
-        self.span = self.starts[-1] + self.widths[-1]
+        self.layout = _layout(n_steps, base, rule, mode, pad)
+        self.n_steps, self.base, self.pad_value = int(n_steps), float(base), float(pad_value)
+        self.rule, self.mode, self.pad = rule, self.layout.mode, self.layout.pad
+        self.span = self.layout.history + 1  # raw frames kept: the current one and the history
         self.ring = RingBuffer(self.span, n_bins, batch_size=batch_size, device=device, dtype=dtype)
         self._view: torch.Tensor | None = None
 
@@ -333,24 +425,25 @@ class DilatedBuffer:
             self.ring.fill_(x[:, 0] if self.pad == "edge" else self.pad_value)
         if n == 1 and self.mode == "lookup":  # fast path: read only the k frames needed
             self.ring.push(x)
-            out = self.ring.lag(self.starts[::-1]).unsqueeze(1)
+            out = self.ring.lag(list(self.layout.starts)).unsqueeze(1)
         else:
             history = self.ring.lag(torch.arange(self.span - 2, -1, -1)) if self.span > 1 else x[:, :0]
-            out = _dilate_valid(torch.cat([history, x], dim=1), n, self.starts, self.widths, self.mode)
+            out = _dilate_valid(torch.cat([history, x], dim=1), n, self.layout)
             self.ring.push(x)
         self._view = out[:, -1]
         return out
 
     def view(self) -> torch.Tensor:
-        """The latest view, ``(batch, n_steps, n_bins)``, oldest step first."""
+        """The latest view, ``(batch, n_steps, n_bins)``, in the rule's order (the kit's: oldest step first)."""
         if self._view is None:
             raise RuntimeError("nothing pushed yet: push a frame first")
         return self._view
 
     def memory(self, hop_s: float | None = None) -> MemoryReport:
         """:func:`dilated_memory` for this buffer's settings."""
-        return dilated_memory(self.n_steps, self.base, self.n_bins, hop_s)
+        return dilated_memory(self.n_steps, self.base, self.n_bins, hop_s, rule=self.rule)
 
     def __repr__(self) -> str:
+        rule = "" if self.rule == "kit" else f", rule={self.rule!r}"
         return (f"DilatedBuffer(n_bins={self.n_bins}, n_steps={self.n_steps}, base={self.base:g}, mode={self.mode!r}, "
-                f"pad={self.pad!r}, span={self.span})")
+                f"pad={self.pad!r}{rule}, span={self.span})")

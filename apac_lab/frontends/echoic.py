@@ -53,7 +53,11 @@ class EchoicFrontend(nn.Module):
         sample_rate (int, default 8000): Hz.
         n_steps (int, default 8): frames per view.
         base (float, default 2.0): dilation base (spans 1, 2, 4, ... frames).
-        mode (str, default "mean"): "lookup", "mean" or "median" (see :func:`dilate`).
+        mode (str | None, default None): "lookup", "mean" or "median" (see :func:`dilate`);
+            None is "mean" for ``rule="kit"``, "lookup" (the only one) for "rothmann2018".
+        rule (str, default "kit"): which frames a view holds, see :func:`dilate`: the
+            kit's spans from the current frame back (oldest first), or "rothmann2018",
+            the article's frames ``base**j`` back (newest first, the current one left out).
         view_stride (int | None, default None): one view every ``view_stride`` frames,
             ending at the last frame; None gives the last frame's view only.
         top_db (float, default 80.0): dynamic range of the [0, 1] scale.
@@ -63,7 +67,7 @@ class EchoicFrontend(nn.Module):
             ``Gammatonegram(sample_rate=sample_rate)`` (100 filters, 25 ms, 10 ms hop).
 
     Shape: ``(batch, samples)`` -> ``(batch, n_steps, n_filters)`` (``view_stride=None``)
-    or ``(batch, n_views, n_steps, n_filters)``, oldest step first.
+    or ``(batch, n_views, n_steps, n_filters)``, steps in the rule's order.
 
     >>> EchoicFrontend()(torch.randn(2, 8000)).shape
     torch.Size([2, 8, 100])
@@ -71,8 +75,8 @@ class EchoicFrontend(nn.Module):
     torch.Size([2, 11, 8, 100])
     """
 
-    def __init__(self, *, sample_rate: int = 8000, n_steps: int = 8, base: float = 2.0, mode: str = "mean",
-                 view_stride: int | None = None, top_db: float = 80.0, ref: float | None = None,
+    def __init__(self, *, sample_rate: int = 8000, n_steps: int = 8, base: float = 2.0, mode: str | None = None,
+                 rule: str = "kit", view_stride: int | None = None, top_db: float = 80.0, ref: float | None = None,
                  gammatone: Gammatonegram | None = None) -> None:
         super().__init__()
         if view_stride is not None and view_stride < 1:
@@ -82,9 +86,11 @@ class EchoicFrontend(nn.Module):
         self.gammatone = gammatone if gammatone is not None else Gammatonegram(sample_rate=sample_rate)
         if type(self.gammatone) is not Gammatonegram or self.gammatone.power != 2:
             raise ValueError("gammatone must be a (linear, power=2) Gammatonegram: the buffer averages power")
-        self.sample_rate, self.n_steps, self.base, self.mode = sample_rate, n_steps, base, mode
+        mode = mode or ("mean" if rule == "kit" else None)
+        dilate(torch.zeros(1, 1), n_steps=n_steps, base=base, mode=mode, rule=rule)  # checks the settings early
+        self.sample_rate, self.n_steps, self.base, self.rule = sample_rate, n_steps, base, rule
+        self.mode = mode or "lookup"
         self.view_stride, self.top_db, self.ref = view_stride, top_db, ref
-        dilate(torch.zeros(1, 1), n_steps=n_steps, base=base, mode=mode)  # checks the settings early
 
     @property
     def n_filters(self) -> int:
@@ -93,7 +99,7 @@ class EchoicFrontend(nn.Module):
     def views(self, power: torch.Tensor) -> torch.Tensor:
         """Dilated, scaled views of a gammatone power spectrogram ``(batch, n_filters, frames)``."""
         ref = self.ref if self.ref is not None else power.amax(dim=(-2, -1), keepdim=True).unsqueeze(-1)
-        v = dilate(power.transpose(-1, -2), n_steps=self.n_steps, base=self.base, mode=self.mode)
+        v = dilate(power.transpose(-1, -2), n_steps=self.n_steps, base=self.base, mode=self.mode, rule=self.rule)
         if self.view_stride is None:
             v = v[:, -1:]
         else:

@@ -18,7 +18,8 @@ from apac_lab.models.blocks import (
 from apac_lab.models.frontend_modes import (
     MODES, TRAINABLE_MEL_STFT, APACFrontEnd, load_frontend_checkpoint, mel_to_mfcc, save_frontend_checkpoint,
 )
-from apac_lab.models.listener import EmbeddingClassifier, Listener
+from apac_lab.models.listener import LISTENER_ARCHITECTURES, LISTENER_INITS, EmbeddingClassifier, Listener
+from apac_lab.models.lstm import LSTMLayer, keras_init_, lstm_sequence, make_lstm
 from apac_lab.models.mst import MST_LAYERS, MSTmodel, mst_frame_centers, mst_num_frames, set_trainable
 from apac_lab.models.mst_analysis import (
     band_errors, filter_responses, mel_band_centers, model_outputs, probe_errors, probe_signals, sort_filters_by_peak,
@@ -43,7 +44,8 @@ __all__ = [
     # registry
     "TinyCNN", "build_model", "count_parameters", "list_models", "register_model",
     # the listener (notebook 03)
-    "EmbeddingClassifier", "Listener",
+    "EmbeddingClassifier", "Listener", "LISTENER_ARCHITECTURES", "LISTENER_INITS", "LSTMLayer", "keras_init_",
+    "lstm_sequence", "make_lstm",
     # the MSTmodel, its targets and analysis; Piczak's CNN and voting (notebook 04)
     "MST_LAYERS", "MSTmodel", "mst_frame_centers", "mst_num_frames", "set_trainable",
     "MST_DEFAULTS", "LogMelDB", "MSTTarget", "MSTTargetDataset", "RangeNormalizer",

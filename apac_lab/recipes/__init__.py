@@ -20,7 +20,11 @@ benchmark both call; nothing below imports this package (``tests/test_layers.py`
 from apac_lab.recipes.first_steps import MFCC_TOLERANCE, mfcc_agreement_rows, mfcc_clips, setup_rows
 from apac_lab.recipes.fsdd import fsdd_digits_settings, fsdd_speakers_settings
 from apac_lab.recipes.fsdd_frontend import fsdd_frontend_settings, pretrain_fsdd_frontend
-from apac_lab.recipes.listener import clip_embeddings, echoic_views, fit_listener, fit_probe, reconstruction_report
+from apac_lab.recipes.listener import (
+    ACCURACY_RESULT, R2_RESULT, TARGETS, ListenerData, ListenerSettings, clip_embeddings, dead_units, describe_listeners,
+    echoic_views, fit_listener, fit_probe, full_budget_estimate, listener_data, listener_result_rows, listener_settings,
+    paper_listener, paper_listener_training, peak_bin_agreement, probe_embeddings, reconstruction_report,
+)
 from apac_lab.recipes.mst_piczak import (
     MSTSettings, clip_scores, format_results, load_segments, paper_classifier_training, paper_finetune_training,
     paper_mst_training, run_comparison, train_classifier, train_mst,
@@ -35,7 +39,10 @@ from apac_lab.recipes.voice import (
 __all__ = [
     "MFCC_TOLERANCE", "mfcc_agreement_rows", "mfcc_clips", "setup_rows",
     "fsdd_digits_settings", "fsdd_speakers_settings", "fsdd_frontend_settings", "pretrain_fsdd_frontend",
-    "clip_embeddings", "echoic_views", "fit_listener", "fit_probe", "reconstruction_report",
+    "ACCURACY_RESULT", "R2_RESULT", "TARGETS", "ListenerData", "ListenerSettings", "clip_embeddings", "dead_units",
+    "describe_listeners", "echoic_views", "fit_listener", "fit_probe", "full_budget_estimate", "listener_data",
+    "listener_result_rows", "listener_settings", "paper_listener", "paper_listener_training", "peak_bin_agreement",
+    "probe_embeddings", "reconstruction_report",
     "MSTSettings", "clip_scores", "format_results", "load_segments", "paper_classifier_training",
     "paper_finetune_training", "paper_mst_training", "run_comparison", "train_classifier", "train_mst",
     "STRF_MODELS", "strf_models", "strf_training", "train_strf_models",

@@ -267,7 +267,7 @@ def _json_object(text: str) -> dict:
 
 # --------------------------------------------------------------------------- TrainConfig
 
-_OPTIMIZERS = ("adam", "adamw", "sgd")
+_OPTIMIZERS = ("adam", "adamw", "sgd", "adagrad")
 _LOSSES = ("cross_entropy", "mse")
 _SCHEDULERS = ("none", "cosine", "onecycle")
 
@@ -281,7 +281,8 @@ class TrainConfig:
         batch_size (int, default 32): clips per step (per process under DDP).
         lr (float, default 1e-3): learning rate.
         weight_decay (float, default 1e-3): L2 penalty (the paper's "inhibition").
-        optimizer (str, default "adam"): "adam", "adamw" or "sgd".
+        optimizer (str, default "adam"): "adam", "adamw", "sgd" or "adagrad" (Rothmann's
+            2018 listener; PyTorch's Adagrad, ``lr`` and ``weight_decay`` as given).
         momentum (float, default 0.9): SGD momentum.
         nesterov (bool, default False): SGD Nesterov momentum.
         scheduler (str, default "none"): "none", "cosine" (per epoch) or "onecycle" (per step).
@@ -314,14 +315,14 @@ class TrainConfig:
     >>> TrainConfig(optimizer="rmsprop")
     Traceback (most recent call last):
     ...
-    apac_lab.train.config.SettingError: optimizer must be one of ('adam', 'adamw', 'sgd'), got 'rmsprop'
+    apac_lab.train.config.SettingError: optimizer must be one of ('adam', 'adamw', 'sgd', 'adagrad'), got 'rmsprop'
     """
 
     epochs: int = setting(10, help="passes over the training set", check=at_least(1))
     batch_size: int = setting(32, help="clips per step (per process under torchrun)", check=at_least(1))
     lr: float = setting(1e-3, help="learning rate (the paper's: 1e-3)", check=above(0))
     weight_decay: float = setting(1e-3, help="weight decay (the paper's: 1e-3)", check=at_least(0))
-    optimizer: str = setting("adam", help="adam, adamw or sgd", check=one_of(_OPTIMIZERS),
+    optimizer: str = setting("adam", help="adam, adamw, sgd or adagrad", check=one_of(_OPTIMIZERS),
                              flag={"choices": list(_OPTIMIZERS)})
     momentum: float = setting(0.9, help="SGD momentum", check=within(0, 1, high_open=True))
     nesterov: bool = setting(False, help="SGD Nesterov momentum")
