@@ -19,8 +19,9 @@ from apac_lab.recipes.fsdd import fsdd_digits_settings, fsdd_speakers_settings
 from apac_lab.recipes.fsdd_frontend import fsdd_frontend_settings, pretrain_fsdd_frontend
 from apac_lab.recipes.listener import clip_embeddings, echoic_views, fit_listener, fit_probe, reconstruction_report
 from apac_lab.recipes.mst_piczak import (
-    MSTSettings, clip_scores, format_results, load_segments, paper_classifier_training, paper_finetune_training,
-    paper_mst_training, run_comparison, train_classifier, train_mst,
+    RESULT_NAMES, TARGETS, MSTSettings, budget_lines, clip_scores, data_needed, estimate_run, format_estimate,
+    format_results, load_segments, mst_scores, paper_classifier_training, paper_finetune_training, paper_mst_training,
+    result_rows, run_comparison, train_classifier, train_mst,
 )
 from apac_lab.recipes.results import format_result_rows, record_results
 from apac_lab.recipes.strf import STRF_MODELS, strf_models, strf_training, train_strf_models
@@ -28,8 +29,9 @@ from apac_lab.recipes.strf import STRF_MODELS, strf_models, strf_training, train
 __all__ = [
     "fsdd_digits_settings", "fsdd_speakers_settings", "fsdd_frontend_settings", "pretrain_fsdd_frontend",
     "clip_embeddings", "echoic_views", "fit_listener", "fit_probe", "reconstruction_report",
-    "MSTSettings", "clip_scores", "format_results", "load_segments", "paper_classifier_training",
-    "paper_finetune_training", "paper_mst_training", "run_comparison", "train_classifier", "train_mst",
+    "MSTSettings", "RESULT_NAMES", "TARGETS", "budget_lines", "clip_scores", "data_needed", "estimate_run",
+    "format_estimate", "format_results", "load_segments", "mst_scores", "paper_classifier_training",
+    "paper_finetune_training", "paper_mst_training", "result_rows", "run_comparison", "train_classifier", "train_mst",
     "STRF_MODELS", "strf_models", "strf_training", "train_strf_models",
     "format_result_rows", "record_results",
 ]

@@ -15,6 +15,7 @@ from apac_lab.widgets.core import LiveFigure, Widget, widget_backend
 from apac_lab.widgets.echoic import EchoicScope
 from apac_lab.widgets.gabor import GaborBankBrowser, GaborInspector
 from apac_lab.widgets.mel import MelExplorer
+from apac_lab.widgets.mst import MSTFilterInspector
 from apac_lab.widgets.training import TrainingCurves
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "MelExplorer",  # notebook 01
     "GaborBankBrowser", "GaborInspector",  # notebook 02
     "EchoicScope",  # notebook 03
+    "MSTFilterInspector",  # notebook 04
     "MelFilterInspector", "UploadPredictor", "predict_wav_bytes",  # notebook 05
 ]
 
