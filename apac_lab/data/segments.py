@@ -18,6 +18,8 @@ Notebook: 04_learning_the_mel_mstmodel.
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
 from typing import Sequence
 
 import torch
@@ -69,8 +71,8 @@ def segment_starts(num_samples: int, length: int, *, overlap: float = 0.5) -> li
 
 def shifted_variation(waveform: torch.Tensor, sample_rate: int, *, delay: int = 0, semitones: int = 0) -> torch.Tensor:
     """A clip pitch-shifted by ``semitones`` (length kept: phase-vocoder stretch, then
-    resampling, ``torchaudio.functional.pitch_shift``) and delayed by ``delay`` samples of
-    silence in front: ``(samples,)`` -> ``(samples + delay,)``.
+    resampling, as ``torchaudio.functional.pitch_shift`` and ``librosa.effects.pitch_shift``)
+    and delayed by ``delay`` samples of silence in front: ``(samples,)`` -> ``(samples + delay,)``.
 
     >>> shifted_variation(torch.tensor([1.0, -1.0]), 8000, delay=2).tolist()
     [0.0, 0.0, 1.0, -1.0]
@@ -83,10 +85,28 @@ def shifted_variation(waveform: torch.Tensor, sample_rate: int, *, delay: int = 
         raise ValueError(f"semitones must be a whole number (half-steps), got {semitones!r}")
     out = waveform.float()
     if semitones:
-        if out.shape[-1] < 512:
-            raise ValueError(f"pitch shifting needs at least 512 samples (one 512-point frame), got {out.shape[-1]}")
-        out = torchaudio.functional.pitch_shift(out, int(sample_rate), int(semitones))
+        out = _pitch_shift(out, int(sample_rate), int(semitones))
     return torch.cat([out.new_zeros(int(delay)), out])
+
+
+def _pitch_shift(x: torch.Tensor, sample_rate: int, semitones: int, n_fft: int = 512) -> torch.Tensor:
+    """``torchaudio.functional.pitch_shift``'s method: a phase-vocoder stretch by ``1 / rate``
+    (``rate = 2 ** (-semitones / 12)``), then resampling by ``rate``. torchaudio resamples from
+    ``int(sample_rate / rate)`` Hz, whose kernel (no common factor with the sample rate) takes
+    seconds per clip; here ``rate`` is the nearest fraction ``p / q`` with ``q <= 100`` (within
+    2 cents of the exact pitch for any shift of up to 12 half-steps), a kernel of a few
+    thousand values."""
+    if x.shape[-1] < n_fft:
+        raise ValueError(f"pitch shifting needs at least {n_fft} samples (one {n_fft}-point frame), got {x.shape[-1]}")
+    hop = n_fft // 4
+    rate = 2.0 ** (-semitones / 12)
+    window = torch.hann_window(n_fft)
+    spec = torch.stft(x, n_fft, hop_length=hop, window=window, return_complex=True)
+    advance = torch.linspace(0, math.pi * hop, spec.shape[-2])[..., None]
+    stretched = torchaudio.functional.phase_vocoder(spec, rate, advance)
+    y = torch.istft(stretched, n_fft, hop_length=hop, window=window, length=int(round(x.shape[-1] / rate)))
+    ratio = Fraction(rate).limit_denominator(100)
+    return fix_length(torchaudio.functional.resample(y, ratio.denominator, ratio.numerator), x.shape[-1])
 
 
 def draw_variations(n: int, *, max_delay: int, max_semitones: int, seed: int = 0) -> list[tuple[int, int]]:
