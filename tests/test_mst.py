@@ -1,19 +1,28 @@
-"""The MSTmodel, its log-mel targets, clip segmentation, and the analysis of what it learned."""
+"""The MSTmodel, its log-mel targets (the kit's and librosa's), clip segmentation and shifted
+copies, and the analysis of what it learned."""
 
 from __future__ import annotations
 
 import math
+import re
+import tomllib
+from pathlib import Path
 
+import librosa
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from apac_lab.data import Clip, ClipDataset, SegmentDataset, peak_normalize, segment_samples, segment_starts
-from apac_lab.frontends import power_to_db
+from apac_lab.data import (
+    Clip, ClipDataset, SegmentDataset, draw_variations, peak_normalize, segment_samples, segment_starts,
+    shifted_variation,
+)
+from apac_lab.frontends import mel_band_edges, power_to_db, slaney_hz_to_mel, slaney_mel_to_hz
 from apac_lab.models import (
     MST_DEFAULTS, MST_LAYERS, LogMelDB, MSTmodel, MSTTarget, MSTTargetDataset, RangeNormalizer, band_errors,
-    filter_responses, mst_frame_centers, mst_num_frames, probe_errors, probe_signals, set_trainable,
-    sort_filters_by_peak,
+    filter_responses, mean_predictor_mse, mel_band_centers, mst_frame_centers, mst_num_frames, nearest_mel_bands,
+    probe_errors, probe_signals, set_trainable, sort_filters_by_peak,
 )
 from apac_lab.plots import (
     band_error_figure, filter_responses_figure, prediction_vs_target_figure, probe_errors_figure,
@@ -189,6 +198,74 @@ def test_power_to_db_floors_each_spectrogram_on_its_own():
         power_to_db(loud, top_db=-1)
 
 
+# librosa's mel (mel="librosa"): librosa 0.11 is the reference (a test-only dependency)
+
+
+def _librosa_logmel(x: torch.Tensor, pad_mode: str) -> np.ndarray:
+    """librosa's own log-mel of each row, with Tax et al.'s settings: melspectrogram (Slaney scale and
+    norm, power 2), then power_to_db with ref 1 and an 80 dB floor per spectrogram."""
+    return np.stack([librosa.power_to_db(
+        librosa.feature.melspectrogram(y=row.double().numpy(), sr=SR, n_fft=1024, hop_length=512, n_mels=60,
+                                       pad_mode=pad_mode), ref=1.0, amin=1e-10, top_db=80.0) for row in x])
+
+
+@pytest.mark.parametrize("pad_mode", ["reflect", "constant"])  # librosa < 0.10 (the paper's 0.5), and >= 0.10
+def test_librosa_target_equals_librosa_melspectrogram(pad_mode, real_fsdd_root):
+    from apac_lab.data import load_fsdd
+
+    clips = load_fsdd(real_fsdd_root, split="test", sample_rate=SR, num_samples=20480)
+    x = peak_normalize(torch.stack([clips[i][0] for i in range(0, 200, 40)]))  # five real digits at 22,050 Hz
+    got = LogMelDB(mel="librosa", pad_mode=pad_mode)(x).numpy()
+    want = _librosa_logmel(x, pad_mode)
+    assert got.shape == want.shape == (5, 60, 41)
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-3)  # dB; float32 against float64
+    kit = LogMelDB(mel="htk", pad_mode=pad_mode)(x).numpy()
+    assert np.abs(kit - want).max() > 5.0  # the kit's own mel is another transform, by several dB
+
+
+def test_librosa_target_on_a_short_segment_is_librosas_default():
+    x = torch.randn(2, 4096, generator=torch.Generator().manual_seed(1))
+    got = LogMelDB(mel="librosa", pad_mode="constant")(x).numpy()
+    np.testing.assert_allclose(got, _librosa_logmel(x, "constant"), atol=2e-3)
+
+
+def test_librosa_mel_filters_and_band_edges():
+    t = LogMelDB(mel="librosa")
+    np.testing.assert_allclose(t.filterbank().numpy(), librosa.filters.mel(sr=SR, n_fft=1024, n_mels=60),
+                               rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(t.band_edges().numpy(), librosa.mel_frequencies(62, fmin=0.0, fmax=SR / 2), rtol=1e-9)
+    htk = LogMelDB(mel="htk")
+    np.testing.assert_allclose(htk.filterbank().numpy(), librosa.filters.mel(sr=SR, n_fft=1024, n_mels=60, htk=True,
+                                                                             norm=None), atol=1e-5)
+    np.testing.assert_allclose(htk.band_edges().numpy(), librosa.mel_frequencies(62, fmin=0.0, fmax=SR / 2, htk=True),
+                               rtol=1e-9)
+    assert MSTTarget(mel="librosa").mel == "librosa" and MSTTarget().mel == "htk"
+    with pytest.raises(ValueError, match="mel must be one of"):
+        LogMelDB(mel="slaney")
+
+
+def test_slaney_scale_is_librosas():
+    f = np.array([0.0, 100.0, 999.0, 1000.0, 1001.0, 4000.0, 11025.0])
+    np.testing.assert_allclose(slaney_hz_to_mel(torch.tensor(f)).numpy(), librosa.hz_to_mel(f), rtol=1e-12)
+    m = librosa.hz_to_mel(f)
+    np.testing.assert_allclose(slaney_mel_to_hz(torch.tensor(m)).numpy(), f, atol=1e-9)
+    assert isinstance(slaney_hz_to_mel(440.0), float)
+    np.testing.assert_allclose(mel_band_centers(60, SR, scale="slaney").numpy(),
+                               librosa.mel_frequencies(62, fmin=0.0, fmax=SR / 2)[1:-1], rtol=1e-6)
+    with pytest.raises(ValueError, match="scale must be one of"):
+        mel_band_edges(n_mels=4, f_min=0.0, f_max=4000.0, scale="bark")
+
+
+def test_librosa_is_a_test_only_dependency():
+    repo = Path(__file__).resolve().parents[1]
+    for path in (repo / "apac_lab").rglob("*.py"):
+        assert not re.search(r"^\s*(import|from)\s+librosa", path.read_text(), re.M), f"{path} imports librosa"
+    project = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
+    assert not any(d.startswith("librosa") for d in project["dependencies"])
+    assert "librosa>=0.11,<1.0" in project["optional-dependencies"]["test"]  # the exact pin: requirements.txt
+    assert "librosa==0.11.0" in (repo / "requirements.txt").read_text().split()
+
+
 def test_target_stays_float32_under_mixed_precision():
     x = torch.randn(1, 20480)
     with torch.autocast("cpu", dtype=torch.bfloat16):
@@ -278,7 +355,81 @@ def test_split_by_clip_keeps_a_clips_segments_together():
         seg.split_clips(1.5)
 
 
+# --- shifted copies (Piczak's, Tax et al.'s "four variations of each ESC-50 clip") ----------------------------
+
+
+def _tone(freq: float, seconds: float = 1.0) -> torch.Tensor:
+    return torch.sin(2 * math.pi * freq * torch.arange(int(seconds * SR)) / SR)
+
+
+def _peak_hz(x: torch.Tensor) -> float:
+    spectrum = torch.fft.rfft(x * torch.hann_window(len(x)))
+    return float(torch.fft.rfftfreq(len(x), 1 / SR)[spectrum.abs().argmax()])
+
+
+def test_a_variation_is_delayed_by_exactly_its_delay():
+    x = torch.randn(3000, generator=torch.Generator().manual_seed(0))
+    y = shifted_variation(x, SR, delay=1234)
+    assert y.shape == (4234,) and torch.equal(y[:1234], torch.zeros(1234)) and torch.equal(y[1234:], x)
+
+
+@pytest.mark.parametrize("semitones", [-2, 1, 2])
+def test_a_variation_moves_a_tone_by_its_semitones_and_keeps_its_length(semitones):
+    y = shifted_variation(_tone(440.0), SR, semitones=semitones)
+    assert y.shape == (SR,)
+    want = 440.0 * 2 ** (semitones / 12)
+    assert _peak_hz(y[2048:-2048]) == pytest.approx(want, abs=SR / (SR - 4096))  # within one FFT bin
+
+
+def test_draws_cover_their_ranges_and_follow_the_seed():
+    d = draw_variations(400, max_delay=100, max_semitones=2, seed=3)
+    assert d == draw_variations(400, max_delay=100, max_semitones=2, seed=3) != draw_variations(400, max_delay=100,
+                                                                                                max_semitones=2, seed=4)
+    assert {s for _, s in d} == {-2, -1, 0, 1, 2} and min(t for t, _ in d) >= 0 and max(t for t, _ in d) == 99
+    with pytest.raises(ValueError):
+        draw_variations(2, max_delay=-1, max_semitones=0)
+
+
+def test_with_variations_adds_copies_of_every_clip_with_its_label():
+    tone = ClipDataset([Clip(None, i, extra={"f": f}) for i, f in enumerate((300.0, 600.0))], ["low", "high"],
+                       sample_rate=SR, num_samples=SR, synth=lambda c: _tone(c.extra["f"]))
+    seg = SegmentDataset(tone, frames=21)
+    aug = seg.with_variations(3, max_delay_s=0.25, max_semitones=0, seed=1)
+    assert aug.num_clips == 8 and aug.variations == 3
+    assert aug.augmented.tolist() == [False, True, True, True] * 2
+    assert aug.clip_labels.tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
+    assert aug.waves.shape[-1] == SR + SR // 4  # room for the longest delay
+    delays = [d for d, _ in draw_variations(6, max_delay=SR // 4, max_semitones=0, seed=1)]
+    for k, c in enumerate([1, 2, 3, 5, 6, 7]):  # each copy: the original (peak-normalised), delayed
+        first = int((aug.waves[c].abs() > 0).nonzero()[0])
+        assert first == delays[k] + 1  # a sine starts at 0
+        torch.testing.assert_close(aug.waves[c, delays[k]:delays[k] + SR], seg.waves[c // 4])
+    assert {int(aug.labels[i]) for i in range(len(aug)) if int(aug.clip_ids[i]) in (5, 6, 7)} == {1}
+    with pytest.raises(ValueError, match="already holds"):
+        aug.with_variations(1)
+    with pytest.raises(ValueError, match="copies >= 1"):
+        seg.with_variations(0)
+    rest, held = aug.split_clips(0.25)
+    assert held.augmented.shape == (held.num_clips,)
+
+
 # --- analysis ------------------------------------------------------------------------------------------------
+
+
+def test_mean_predictor_mse_matches_a_slow_loop():
+    gen = torch.Generator().manual_seed(0)
+    train, val = torch.randn(6, 3, 4, generator=gen), torch.randn(5, 3, 4, generator=gen)
+    mean = [[sum(float(train[n, b, f]) for n in range(6)) / 6 for f in range(4)] for b in range(3)]
+    slow = sum((float(val[n, b, f]) - mean[b][f]) ** 2 for n in range(5) for b in range(3) for f in range(4)) / 60
+    assert mean_predictor_mse(train, val) == pytest.approx(slow, rel=1e-12)
+    with pytest.raises(ValueError, match="one item shape"):
+        mean_predictor_mse(train, val[:, :2])
+
+
+def test_nearest_mel_band_is_nearest_in_log_frequency():
+    centres = torch.tensor([100.0, 200.0, 400.0])
+    # 141 Hz is just below the geometric middle of 100 and 200 (141.4), 142 just above
+    assert nearest_mel_bands(torch.tensor([141.0, 142.0, 290.0, 5000.0]), centres).tolist() == [0, 1, 2, 2]
 
 
 def test_band_errors_match_a_slow_loop():

@@ -1,4 +1,5 @@
-"""Piczak's CNN, Tax et al.'s four configurations (freezing, fine-tuning), and test-time voting."""
+"""Piczak's CNN (with and without deltas), Tax et al.'s four configurations (freezing, fine-tuning),
+test-time voting, and the experiment end to end: cached front-ends, results, targets, time estimate."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import pytest
 import torch
 from torch import nn
 
+from apac_lab import papers
+from apac_lab.frontends import WithDeltas, spectral_deltas
 from apac_lab.models import (
-    PICZAK_CONFIGS, MSTmodel, MSTTarget, PiczakCNN, build_piczak, clip_accuracy, finetune_from, vote_majority,
-    vote_probability,
+    PICZAK_CONFIGS, MSTmodel, MSTTarget, PiczakCNN, build_piczak, clip_accuracy, finetune_from, paper_comparator,
+    vote_majority, vote_probability,
 )
 
 FRAMES, SAMPLES = 41, 40 * 512
@@ -71,6 +74,38 @@ def test_config_a_has_a_fixed_front_end(target):
     torch.testing.assert_close(m.frontend(x), target(x))
     with pytest.raises(ValueError, match="fit"):
         build_piczak("a", n_classes=5, target=MSTTarget(), frames=FRAMES)
+
+
+def test_config_a_with_deltas_sees_the_log_mel_and_its_deltas(target):
+    m = build_piczak("a", n_classes=5, target=target, frames=FRAMES, hidden=16, deltas="piczak").eval()
+    assert isinstance(m.frontend, WithDeltas) and m.in_channels == 2 and m.features[0].in_channels == 2
+    x = torch.randn(2, SAMPLES)
+    feats = m.frontend(x)
+    torch.testing.assert_close(feats[:, 0], target(x))
+    torch.testing.assert_close(feats[:, 1], spectral_deltas(target(x), method="piczak"))
+    assert m(x).shape == (2, 5)
+    with pytest.raises(ValueError, match="configuration 'a'"):
+        build_piczak("c", n_classes=5, mst=MSTmodel(), frames=FRAMES, deltas="piczak")
+
+
+def test_two_channel_input_without_a_front_end():
+    m = PiczakCNN(n_classes=4, frames=FRAMES, hidden=8, in_channels=2)
+    assert m(torch.randn(3, 2, 60, FRAMES)).shape == (3, 4)
+    with pytest.raises(ValueError, match="in_channels"):
+        m(torch.randn(3, 60, FRAMES))
+    with pytest.raises(ValueError, match="in_channels must be"):
+        PiczakCNN(n_classes=4, in_channels=0)
+
+
+def test_the_papers_comparator_is_piczak_without_deltas_53_percent():
+    assert paper_comparator("a") is papers.figure("tax2017.piczak.no_deltas")
+    assert paper_comparator("a").value == 0.53 and paper_comparator("a").shown == "~53%"
+    assert paper_comparator("a", deltas=True) is papers.figure("tax2017.piczak.deltas")
+    assert paper_comparator("a", deltas=True).value == 0.62
+    assert [paper_comparator(c) for c in "bcd"] == [None, None, None]
+    assert not any("64.5" in v["paper"] for v in PICZAK_CONFIGS.values())
+    with pytest.raises(ValueError, match="unknown configuration"):
+        paper_comparator("e")
 
 
 def test_config_b_is_xavier_initialised_with_dropout():
@@ -217,13 +252,31 @@ def _accuracies_by_hand(probs, labels, clip_ids) -> tuple[float, float, float]:
     return segment, majority / len(clips), probability / len(clips)
 
 
-def test_the_experiment_runs_end_to_end_on_a_tiny_set():
-    from apac_lab.recipes import MSTSettings, format_results, run_comparison
+def _tiny(**changes):
+    from apac_lab.recipes import MSTSettings
 
-    s = MSTSettings.quick(dataset="synthetic", per_class=2, test_per_class=1, clip_seconds=1.0, frames=21, hidden=8,
-                          mst_training={"epochs": 1}, classifier_training={"epochs": 1, "batch_size": 16},
-                          finetune_training={"epochs": 1})
-    r = run_comparison(s)
+    base = dict(dataset="synthetic", per_class=2, test_per_class=1, clip_seconds=1.0, frames=21, hidden=8,
+                progress=False, mst_training={"epochs": 1}, classifier_training={"epochs": 1, "batch_size": 16},
+                finetune_training={"epochs": 1})
+    return MSTSettings.quick(**{**base, **changes})
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """A tiny run's settings, segments and trained MSTmodel, shared by the tests below."""
+    from apac_lab.recipes import load_segments, train_mst
+
+    s = _tiny()
+    segs = load_segments(s)
+    mst, target, hist = train_mst(segs, s)
+    return {"settings": s, "segments": segs, "mst": mst, "target": target, "history": hist}
+
+
+def test_the_experiment_runs_end_to_end_on_a_tiny_set(tiny):
+    from apac_lab.recipes import format_results, run_comparison
+
+    r = run_comparison(tiny["settings"], segments=tiny["segments"], mst=tiny["mst"], target=tiny["target"],
+                       mst_history=tiny["history"])
     assert [row["config"] for row in r["rows"]] == ["a", "b", "c", "d"]
     test = r["segments"]["test"]
     assert (len(test), test.num_clips) == (30, 10)  # three 21-frame segments per 1 s clip: the votes matter
@@ -245,4 +298,94 @@ def test_the_experiment_runs_end_to_end_on_a_tiny_set():
     assert not torch.equal(d_front["conv1.weight"], mst["conv1.weight"])
     assert r["rows"][0]["trainable"] == r["rows"][2]["trainable"] < r["rows"][1]["trainable"]
     table = format_results(r)
-    assert "(c) raw, learned MST layers frozen" in table and "paper" in table
+    assert "(c) raw, learned MST layers frozen" in table and "Tax et al.: ~53% (Piczak's CNN without deltas)" in table
+    assert "protocol: synthetic test split here" in table and "5-fold" in table
+
+
+def test_the_mse_ratio_is_the_models_mse_over_the_mean_predictors(tiny):
+    from apac_lab.models import model_outputs
+    from apac_lab.recipes import mst_scores
+
+    segs, mst, target, hist = tiny["segments"], tiny["mst"], tiny["target"], tiny["history"]
+    scores = mst_scores(mst, target, segs)
+    val = segs["validation"].segments()
+    truth, pred = target(val), model_outputs(mst, val)
+    mean = target(segs["train"].segments()).mean(dim=0)
+    assert scores["val_mse"] == pytest.approx(float((pred - truth).pow(2).mean()), rel=1e-5)
+    assert scores["val_mse"] == pytest.approx(hist[-1]["val_loss"], rel=1e-4)  # what the loop saw
+    assert scores["mean_mse"] == pytest.approx(float((truth - mean).pow(2).mean()), rel=1e-5)
+    assert scores["ratio"] == pytest.approx(scores["val_mse"] / scores["mean_mse"])
+    assert scores["met"] == (scores["ratio"] <= 0.5)
+
+
+@pytest.mark.parametrize("config", ["a", "c"])
+def test_a_frozen_front_end_run_once_trains_the_same_model(config, tiny):
+    from apac_lab.recipes import train_classifier
+
+    s = _tiny(classifier_training={"epochs": 2, "batch_size": 16})
+    segs, mst, target = tiny["segments"], tiny["mst"], tiny["target"]
+    cached, h1 = train_classifier(config, segs, s, target=target, mst=mst)
+    inline, h2 = train_classifier(config, segs, s, target=target, mst=mst, cache_frozen=False)
+    for a, b in zip(h1, h2):
+        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-4)
+        assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-4)
+    for (k, v), w in zip(cached.state_dict().items(), inline.state_dict().values()):
+        torch.testing.assert_close(v, w, rtol=1e-4, atol=1e-5, msg=k)
+    assert cached.frontend is not None  # the front-end is back in place
+
+
+def test_config_a_with_deltas_in_the_experiment_and_its_table(tiny):
+    from apac_lab.recipes import format_results, load_segments, run_comparison
+
+    s = _tiny(deltas="regression", variations=1, variation_delay_s=0.1)
+    r = run_comparison(s, segments=load_segments(s), configs=("a", "c"), mst=tiny["mst"], target=tiny["target"])
+    a = r["rows"][0]
+    assert a["deltas"] == "regression" and a["variations"] == 1 and a["paper_value"] == 0.62
+    assert r["models"]["a"].in_channels == 2 and r["models"]["c"].in_channels == 1
+    assert r["segments"]["train"].variations == 1 and not r["segments"]["validation"].augmented.any()
+    assert not r["segments"]["test"].augmented.any()
+    table = format_results(r)
+    assert "regression" in table and "~62% (Piczak's CNN with deltas)" in table
+
+
+def test_result_rows_hold_the_targets():
+    from apac_lab.recipes import RESULT_NAMES, TARGETS, result_rows
+
+    result = {"mst_scores": {"ratio": 0.4, "met": True},
+              "rows": [{"config": c, "majority": v} for c, v in zip("abcd", (0.95, 0.3, 0.25, 0.5))]}
+    rows = result_rows(result)
+    assert [r["result"] for r in rows] == [RESULT_NAMES[k] for k in ("mst", "a", "b", "c", "d")]
+    assert [r["value"] for r in rows] == [0.4, 0.95, 0.3, 0.25, 0.5]
+    assert [r["met"] for r in rows] == [True, True, True, False, True]  # (c) below (b)
+    assert rows[1]["target"] == f">= {TARGETS['a_accuracy']}" and rows[3]["target"] == ">= (b) = 0.300"
+    assert TARGETS == {"mst_mse_ratio": 0.5, "a_accuracy": 0.90}
+
+
+def test_the_estimate_times_real_steps_of_every_training(tiny):
+    from apac_lab.recipes import estimate_run, format_estimate
+
+    s, segs = _tiny(mst_training={"epochs": 3}), tiny["segments"]
+    est = estimate_run(s, segs, steps=1)
+    names = [t["name"] for t in est["trainings"]]
+    assert names == ["MSTmodel"] + [PICZAK_CONFIGS[c]["name"] for c in "abcd"]
+    mst = est["trainings"][0]
+    assert mst["epochs"] == 3 and mst["steps_per_epoch"] == -(-len(segs["train"]) // s.mst_training.batch_size)
+    assert all(t["seconds_per_step"] > 0 for t in est["trainings"])
+    assert est["seconds"] == pytest.approx(sum(t["seconds"] for t in est["trainings"]))
+    text = format_estimate(est)
+    assert "ms/step" in text and "in all: about" in text
+
+
+def test_data_needed_says_what_to_download(monkeypatch, tmp_path):
+    from apac_lab.recipes import MSTSettings, data_needed
+
+    monkeypatch.setenv("APAC_LAB_DATA", str(tmp_path))
+    monkeypatch.setattr("apac_lab.data.resolve.data_home", lambda: tmp_path / "cache")
+    full = MSTSettings.full()
+    assert "forbids the download" in data_needed(full) and "SYNTHETIC" in data_needed(full)
+    monkeypatch.setenv("APAC_LAB_OFFLINE", "0")
+    assert "download it first" in data_needed(full) and "github.com/karolpiczak/ESC-50" in data_needed(full)
+    assert "downloaded first (12 MB" in data_needed(MSTSettings.classroom())
+    (tmp_path / "fsdd").mkdir()
+    (tmp_path / "fsdd" / "x.wav").write_bytes(b"")
+    assert "found at" in data_needed(MSTSettings.classroom())

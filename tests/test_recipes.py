@@ -9,7 +9,8 @@ import torch
 
 from apac_lab.models import STRFClassifier
 from apac_lab.recipes import (
-    MSTSettings, fsdd_digits_settings, fsdd_frontend_settings, fsdd_speakers_settings, strf_models, strf_training,
+    MSTSettings, fsdd_digits_settings, fsdd_frontend_settings, fsdd_speakers_settings, paper_mst_training, strf_models,
+    strf_training,
 )
 from apac_lab.train import TrainConfig
 from apac_lab.utils import seed_everything
@@ -58,30 +59,50 @@ class TestSTRF:
 
 
 class TestMSTSettings:
-    def test_quick_is_the_previous_quick_run(self):
-        s = MSTSettings.quick()
+    def test_classroom_is_all_of_fsdd_in_minutes(self):
+        s = MSTSettings.classroom()
         assert (s.dataset, s.frames, s.clip_seconds, s.per_class, s.test_per_class, s.hidden, s.progress) == (
-            "fsdd", 41, 1.5, 12, 6, 256, False)
+            "fsdd", 41, 1.0, None, None, 512, True)
+        assert (s.target_mel, s.deltas, s.variations) == ("librosa", None, 0)
         m, c, f = s.mst_training, s.classifier_training, s.finetune_training
-        assert (m.loss, m.optimizer, m.lr, m.batch_size, m.epochs, m.early_stopping_patience, m.weight_decay) == (
-            "mse", "adam", 2e-3, 8, 8, 4, 0.0)
-        assert (c.optimizer, c.momentum, c.nesterov, c.lr, c.batch_size, c.epochs, c.weight_decay) == (
-            "sgd", 0.9, True, 5e-3, 8, 12, 0.0)
-        assert (f.optimizer, f.lr, f.batch_size, f.epochs) == ("sgd", 5e-4, 8, 4)
+        assert (m.loss, m.optimizer, m.batch_size, m.weight_decay) == ("mse", "adam", 16, 0.0)
+        assert (c.optimizer, c.momentum, c.nesterov, c.batch_size, c.weight_decay) == ("sgd", 0.9, True, 32, 0.0)
+        assert all(t.early_stopping_patience for t in (m, c, f))  # the best validation epoch is kept
+        assert f.optimizer == "sgd" and f.lr < c.lr
+
+    def test_quick_is_the_classroom_run_on_fewer_clips_and_epochs(self):
+        q, c = MSTSettings.quick(), MSTSettings.classroom()
+        assert (q.per_class, q.test_per_class, q.hidden) == (12, 6, 256)
+        assert (q.dataset, q.frames, q.target_mel, q.deltas, q.variations) == (
+            c.dataset, c.frames, c.target_mel, c.deltas, c.variations)
+        assert q.mst_training.epochs < c.mst_training.epochs and q.classifier_training.epochs < c.classifier_training.epochs
 
     def test_full_is_the_papers(self):
         s = MSTSettings.full()
-        assert (s.dataset, s.frames, s.hidden) == ("esc50", 101, 5000)
-        assert (s.mst_training.lr, s.mst_training.batch_size, s.mst_training.epochs,
-                s.mst_training.early_stopping_patience) == (3e-4, 100, 800, 50)
-        assert (s.classifier_training.lr, s.classifier_training.batch_size, s.classifier_training.epochs) == (
-            5e-3, 500, 200)
+        assert (s.dataset, s.frames, s.hidden, s.variations, s.deltas, s.target_mel) == (
+            "esc50", 101, 5000, 4, None, "librosa")
+        assert (s.mst_training.lr, s.mst_training.batch_size, s.mst_training.optimizer) == (3e-4, 100, "adam")
+        # 800 epochs and a patience of 50: the reference code's (the paper gives no patience)
+        assert (s.mst_training.epochs, s.mst_training.early_stopping_patience) == (800, 50)
+        assert "reference code" in paper_mst_training.__doc__ and "gives no patience" in paper_mst_training.__doc__
+        c = s.classifier_training
+        assert (c.optimizer, c.momentum, c.nesterov, c.lr, c.batch_size, c.epochs, c.early_stopping_patience) == (
+            "sgd", 0.9, True, 5e-3, 500, 200, None)
+
+    def test_for_budget_follows_the_budget_in_force(self, monkeypatch):
+        monkeypatch.delenv("APAC_LAB_BUDGET", raising=False)
+        monkeypatch.setenv("APAC_LAB_QUICK", "1")
+        assert MSTSettings.for_budget() == MSTSettings.quick()
+        monkeypatch.setenv("APAC_LAB_BUDGET", "classroom")
+        assert MSTSettings.for_budget() == MSTSettings.classroom()
+        assert MSTSettings.for_budget("full", seed=3) == MSTSettings.full(seed=3)
+        assert not hasattr(MSTSettings, "auto")
 
     def test_a_dict_changes_only_its_keys_and_the_seed_is_the_experiments(self):
         s = MSTSettings.quick(seed=7, classifier_training={"epochs": 1})
         assert s.classifier_training.epochs == 1 and s.classifier_training.batch_size == 8
         assert {s.mst_training.seed, s.classifier_training.seed, s.finetune_training.seed} == {7}
-        assert not s.mst_training.progress
+        assert MSTSettings.quick(progress=False).mst_training.progress is False
 
     def test_bad_settings(self):
         with pytest.raises(ValueError, match="unknown MSTSettings fields \\['mst_epochs'\\]"):
@@ -92,9 +113,15 @@ class TestMSTSettings:
             MSTSettings.quick(mst_training={"lr": 0.0})
         with pytest.raises(ValueError, match="must differ"):
             MSTSettings(test_fold=3, val_fold=3)
+        with pytest.raises(ValueError, match="target_mel must be one of"):
+            MSTSettings(target_mel="slaney")
+        with pytest.raises(ValueError, match="deltas must be None or one of"):
+            MSTSettings(deltas="librosa")
+        with pytest.raises(ValueError, match="variations must be in"):
+            MSTSettings(variations=-1)
 
     def test_to_dict_reads_back(self):
-        s = MSTSettings.quick(hidden=8)
+        s = MSTSettings.quick(hidden=8, deltas="piczak")
         assert MSTSettings(**s.to_dict()) == s
 
 

@@ -17,7 +17,8 @@ WIDGET_CLASSES = [obj for name in widgets.__all__ if inspect.isclass(obj := geta
 
 def test_every_widget_class_follows_the_pattern():
     assert {c.__name__ for c in WIDGET_CLASSES} == {
-        "MelExplorer", "GaborInspector", "GaborBankBrowser", "EchoicScope", "MelFilterInspector", "UploadPredictor"}
+        "MelExplorer", "GaborInspector", "GaborBankBrowser", "EchoicScope", "MelFilterInspector", "UploadPredictor",
+        "MSTFilterInspector"}
     for cls in WIDGET_CLASSES:
         assert issubclass(cls, Widget), cls
         assert cls._ipython_display_ is Widget._ipython_display_ and cls.update is Widget.update

@@ -23,7 +23,9 @@ from apac_lab.data.speechcommands import (
     load_background_noise, load_speechcommands, speechcommands_clips, speechcommands_synthetic,
 )
 from apac_lab.data.synthetic import load_synthetic, synthesize_word
-from apac_lab.data.segments import SegmentDataset, peak_normalize, segment_samples, segment_starts
+from apac_lab.data.segments import (
+    SegmentDataset, draw_variations, peak_normalize, segment_samples, segment_starts, shifted_variation,
+)
 
 __all__ = [
     "AudioError", "check_waveform", "fix_length", "load_audio", "to_mono", "decode_wav_bytes", "wav_bytes",
@@ -39,5 +41,5 @@ __all__ = [
     "SPEECHCOMMANDS_CLASSES", "SPEECHCOMMANDS_SAMPLE_RATE", "background_noise_files", "find_speechcommands_root",
     "load_background_noise", "load_speechcommands", "speechcommands_clips", "speechcommands_synthetic",
     "load_synthetic", "synthesize_word",
-    "SegmentDataset", "peak_normalize", "segment_samples", "segment_starts",
+    "SegmentDataset", "draw_variations", "peak_normalize", "segment_samples", "segment_starts", "shifted_variation",
 ]

@@ -7,20 +7,30 @@ segments are dropped (but each clip keeps its loudest segment, so every clip can
 test time). Each segment is then normalised by its own peak: that is the input the
 MSTmodel and the raw-audio classifiers see.
 
+Data augmentation (opt-in): :meth:`SegmentDataset.with_variations` adds shifted copies of
+every clip, as Piczak did and Tax et al. repeat ("four variations of each ESC-50 clip
+using time-/pitch-shifting"): each copy is delayed by a random number of samples (zeros
+in front) and pitch-shifted by a random whole number of semitones
+(:func:`shifted_variation`). Use it on the training split only.
+
 Notebook: 04_learning_the_mel_mstmodel.
 """
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
 from typing import Sequence
 
 import torch
+import torchaudio
 from torch.utils.data import Dataset
 
 from apac_lab.data.audio import fix_length
 from apac_lab.data.base import ClipDataset
 
-__all__ = ["peak_normalize", "segment_starts", "segment_samples", "SegmentDataset"]
+__all__ = ["peak_normalize", "segment_starts", "segment_samples", "shifted_variation", "draw_variations",
+           "SegmentDataset"]
 
 
 def peak_normalize(waveform: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
@@ -59,6 +69,61 @@ def segment_starts(num_samples: int, length: int, *, overlap: float = 0.5) -> li
     return list(range(0, max(num_samples - length, 0) + 1, step))
 
 
+def shifted_variation(waveform: torch.Tensor, sample_rate: int, *, delay: int = 0, semitones: int = 0) -> torch.Tensor:
+    """A clip pitch-shifted by ``semitones`` (length kept: phase-vocoder stretch, then
+    resampling, as ``torchaudio.functional.pitch_shift`` and ``librosa.effects.pitch_shift``)
+    and delayed by ``delay`` samples of silence in front: ``(samples,)`` -> ``(samples + delay,)``.
+
+    >>> shifted_variation(torch.tensor([1.0, -1.0]), 8000, delay=2).tolist()
+    [0.0, 0.0, 1.0, -1.0]
+    """
+    if waveform.dim() != 1:
+        raise ValueError(f"shifted_variation expects one clip (samples,), got shape {tuple(waveform.shape)}")
+    if isinstance(delay, bool) or int(delay) != delay or delay < 0:
+        raise ValueError(f"delay must be a whole number of samples >= 0, got {delay!r}")
+    if isinstance(semitones, bool) or int(semitones) != semitones:
+        raise ValueError(f"semitones must be a whole number (half-steps), got {semitones!r}")
+    out = waveform.float()
+    if semitones:
+        out = _pitch_shift(out, int(sample_rate), int(semitones))
+    return torch.cat([out.new_zeros(int(delay)), out])
+
+
+def _pitch_shift(x: torch.Tensor, sample_rate: int, semitones: int, n_fft: int = 512) -> torch.Tensor:
+    """``torchaudio.functional.pitch_shift``'s method: a phase-vocoder stretch by ``1 / rate``
+    (``rate = 2 ** (-semitones / 12)``), then resampling by ``rate``. torchaudio resamples from
+    ``int(sample_rate / rate)`` Hz, whose kernel (no common factor with the sample rate) takes
+    seconds per clip; here ``rate`` is the nearest fraction ``p / q`` with ``q <= 100`` (within
+    2 cents of the exact pitch for any shift of up to 12 half-steps), a kernel of a few
+    thousand values."""
+    if x.shape[-1] < n_fft:
+        raise ValueError(f"pitch shifting needs at least {n_fft} samples (one {n_fft}-point frame), got {x.shape[-1]}")
+    hop = n_fft // 4
+    rate = 2.0 ** (-semitones / 12)
+    window = torch.hann_window(n_fft)
+    spec = torch.stft(x, n_fft, hop_length=hop, window=window, return_complex=True)
+    advance = torch.linspace(0, math.pi * hop, spec.shape[-2])[..., None]
+    stretched = torchaudio.functional.phase_vocoder(spec, rate, advance)
+    y = torch.istft(stretched, n_fft, hop_length=hop, window=window, length=int(round(x.shape[-1] / rate)))
+    ratio = Fraction(rate).limit_denominator(100)
+    return fix_length(torchaudio.functional.resample(y, ratio.denominator, ratio.numerator), x.shape[-1])
+
+
+def draw_variations(n: int, *, max_delay: int, max_semitones: int, seed: int = 0) -> list[tuple[int, int]]:
+    """``n`` random ``(delay, semitones)`` pairs: delay uniform in ``0 .. max_delay - 1`` samples (0 when
+    ``max_delay`` is 0), semitones uniform in ``-max_semitones .. max_semitones``.
+
+    >>> draw_variations(2, max_delay=0, max_semitones=0)
+    [(0, 0), (0, 0)]
+    """
+    if n < 0 or max_delay < 0 or max_semitones < 0:
+        raise ValueError(f"need n, max_delay and max_semitones >= 0, got {n}, {max_delay}, {max_semitones}")
+    gen = torch.Generator().manual_seed(seed)
+    delays = torch.randint(0, max(max_delay, 1), (n,), generator=gen).tolist()
+    steps = torch.randint(-max_semitones, max_semitones + 1, (n,), generator=gen).tolist()
+    return list(zip(delays, steps))
+
+
 class SegmentDataset(Dataset):
     """The segments of a :class:`ClipDataset`: items ``(segment (samples,), label)``.
 
@@ -77,7 +142,8 @@ class SegmentDataset(Dataset):
 
     Attributes: ``clip_ids`` (which clip each segment comes from), ``labels`` (per segment),
     ``clip_labels`` (per clip), ``starts`` (start sample of each segment), ``classes``,
-    ``sample_rate``.
+    ``sample_rate``, ``augmented`` (per clip: True for a copy made by :meth:`with_variations`),
+    ``variations`` (the copies per original clip).
 
     >>> from apac_lab.data import Clip
     >>> clips = ClipDataset([Clip(None, 0), Clip(None, 1)], ["a", "b"], sample_rate=8000,
@@ -116,6 +182,8 @@ class SegmentDataset(Dataset):
             clip_labels.append(int(label))
         self.waves = peak_normalize(torch.stack(waves))
         self.clip_labels = torch.tensor(clip_labels)
+        self.augmented = torch.zeros(len(waves), dtype=torch.bool)
+        self.variations = 0
         self._index(range(len(waves)))
 
     def _index(self, clip_indices: Sequence[int]) -> None:
@@ -154,6 +222,51 @@ class SegmentDataset(Dataset):
             return torch.empty(0, self.length)
         return torch.stack([self[i][0] for i in idx])
 
+    def with_variations(
+        self, n: int = 4, *, max_delay_s: float = 1.0, max_semitones: int = 2, seed: int = 0
+    ) -> "SegmentDataset":
+        """A new dataset holding every clip and ``n`` shifted copies of it (:func:`shifted_variation`,
+        each with its own random delay and pitch shift from :func:`draw_variations`), segmented
+        like the originals. Every clip (originals too) is padded at the end by ``max_delay_s``,
+        so a delayed copy keeps all its samples. For training data only.
+
+        Args:
+            n (int, default 4): copies per clip (Tax et al.: four).
+            max_delay_s (float, default 1.0): largest delay in seconds (Tax et al.'s code: up to 1 s).
+            max_semitones (int, default 2): largest pitch shift either way, in half-steps.
+            seed (int, default 0): the draws.
+        """
+        if self.variations:
+            raise ValueError(f"{self.name} already holds {self.variations} variations per clip; make them once")
+        if isinstance(n, bool) or int(n) != n or n < 1:
+            raise ValueError(f"n must be a whole number of copies >= 1, got {n!r}")
+        if not 0.0 <= max_delay_s <= 60.0:
+            raise ValueError(f"max_delay_s must be in [0, 60] seconds, got {max_delay_s}")
+        if isinstance(max_semitones, bool) or int(max_semitones) != max_semitones or not 0 <= max_semitones <= 12:
+            raise ValueError(f"max_semitones must be a whole number in 0..12, got {max_semitones!r}")
+        max_delay = int(round(max_delay_s * self.sample_rate))
+        length = self.waves.shape[-1] + max_delay
+        draws = draw_variations(n * self.num_clips, max_delay=max_delay, max_semitones=int(max_semitones), seed=seed)
+        waves, labels, augmented = [], [], []
+        for c in range(self.num_clips):
+            waves.append(fix_length(self.waves[c], length))
+            labels.append(int(self.clip_labels[c]))
+            augmented.append(False)
+            for delay, steps in draws[c * n:(c + 1) * n]:
+                waves.append(fix_length(shifted_variation(self.waves[c], self.sample_rate, delay=delay,
+                                                          semitones=steps), length))
+                labels.append(int(self.clip_labels[c]))
+                augmented.append(True)
+        new = object.__new__(SegmentDataset)
+        new.__dict__.update(self.__dict__)
+        new.name = self.name.replace("/segments", f"/x{n + 1}/segments")
+        new.waves = peak_normalize(torch.stack(waves))
+        new.clip_labels = torch.tensor(labels)
+        new.augmented = torch.tensor(augmented)
+        new.variations = int(n)
+        new._index(range(len(waves)))
+        return new
+
     def split_clips(self, fraction: float, *, seed: int = 0) -> tuple["SegmentDataset", "SegmentDataset"]:
         """Split by clip (a clip's segments stay together): ``(rest, held_out)`` with about
         ``fraction`` of the clips held out, e.g. a validation set for early stopping."""
@@ -175,6 +288,7 @@ class SegmentDataset(Dataset):
         new.name = name or self.name
         new.waves = self.waves[clip_indices]
         new.clip_labels = self.clip_labels[clip_indices]
+        new.augmented = self.augmented[clip_indices]
         keep = {c: i for i, c in enumerate(clip_indices)}
         mask = torch.tensor([int(c) in keep for c in self.clip_ids.tolist()], dtype=torch.bool)
         new.clip_ids = torch.tensor([keep[int(c)] for c in self.clip_ids[mask].tolist()], dtype=torch.long)

@@ -8,6 +8,7 @@ HTK mel scale (:func:`hz_to_mel`, :func:`mel_band_edges`)."""
 from apac_lab.frontends.buffers import (RULES, DilatedBuffer, MemoryReport, RingBuffer, dilate, dilated_memory,
                                         dilated_spans, view_lags)
 from apac_lab.frontends.db import power_to_db
+from apac_lab.frontends.deltas import DELTA_METHODS, WithDeltas, spectral_deltas
 from apac_lab.frontends.echoic import EchoicFrontend, power_to_unit
 from apac_lab.frontends.fftconv import conv2d_same, next_fast_len
 from apac_lab.frontends.fixed import MFCC, LogMel, MelSpectrogram, apac_defaults, frontend_settings, safe_log
@@ -21,6 +22,7 @@ from apac_lab.frontends.nnaudio import NNAudioLogMel, NNAudioMel, NNAudioMFCC, N
 from apac_lab.frontends.scratch import (
     HTK_MEL_BREAK_HZ,
     HTK_MEL_SCALE,
+    MEL_SCALES,
     dct,
     dct_matrix,
     fft_frequencies,
@@ -35,14 +37,17 @@ from apac_lab.frontends.scratch import (
     mfcc_from_scratch,
     num_frames,
     power_spectrum,
+    slaney_hz_to_mel,
+    slaney_mel_to_hz,
 )
 from apac_lab.frontends.streaming import EchoicStream, StreamStep, stream_snapshots
 
 __all__ = [
     "MFCC", "LogMel", "MelSpectrogram", "apac_defaults", "frontend_settings", "power_to_db", "safe_log",
+    "DELTA_METHODS", "WithDeltas", "spectral_deltas",
     "NNAudioLogMel", "NNAudioMel", "NNAudioMFCC", "NNAudioSpectrogram", "nnaudio_features",
     "dct", "dct_matrix", "fft_frequencies", "frame_signal", "frame_times", "hz_to_mel", "log_compress",
-    "HTK_MEL_BREAK_HZ", "HTK_MEL_SCALE", "mel_band_edges", "mel_filterbank", "mel_per_octave", "mel_to_hz",
+    "HTK_MEL_BREAK_HZ", "HTK_MEL_SCALE", "MEL_SCALES", "slaney_hz_to_mel", "slaney_mel_to_hz", "mel_band_edges", "mel_filterbank", "mel_per_octave", "mel_to_hz",
     "mfcc_from_scratch", "num_frames", "power_spectrum",
     "DilatedBuffer", "MemoryReport", "RingBuffer", "RULES", "dilate", "dilated_memory", "dilated_spans", "view_lags",
     "Gammatonegram", "LogGammatonegram", "echoic_defaults", "erb", "erb_rate_to_hz", "erb_space",

@@ -114,8 +114,13 @@ def _check_length(waveform: torch.Tensor, n_fft: int) -> None:
         )
 
 
+_MEL_SCALES = ("htk", "slaney")
+_MEL_NORMS = (None, "slaney")
+_PAD_MODES = ("reflect", "constant")
+
+
 class MelSpectrogram(nn.Module):
-    """Power mel spectrogram (torchaudio, Hann window, centred frames, HTK mel).
+    """Power mel spectrogram (torchaudio, Hann window, centred frames; HTK mel by default).
 
     Args:
         sample_rate (int, default 16000): Hz.
@@ -124,6 +129,11 @@ class MelSpectrogram(nn.Module):
         n_mels (int, default 128): mel bands.
         f_min (float, default 0.0): lowest band edge in Hz.
         f_max (float | None, default None): highest band edge in Hz; None is Nyquist.
+        mel_scale (str, default "htk"): ``"htk"`` (the kit's) or ``"slaney"`` (librosa's default).
+        norm (str | None, default None): None (triangles of height 1, the kit's) or ``"slaney"``
+            (each triangle divided by its width, librosa's default: equal area).
+        pad_mode (str, default "reflect"): how centred frames pad the ends, ``"reflect"``
+            (torchaudio's, and librosa's before 0.10) or ``"constant"`` (zeros, librosa's since 0.10).
 
     Shape: ``(..., samples)`` -> ``(..., n_mels, frames)`` with
     ``frames = samples // hop_length + 1``.
@@ -141,15 +151,33 @@ class MelSpectrogram(nn.Module):
         n_mels: int = 128,
         f_min: float = 0.0,
         f_max: float | None = None,
+        mel_scale: str = "htk",
+        norm: str | None = None,
+        pad_mode: str = "reflect",
     ) -> None:
         super().__init__()
         n_fft, hop_length, f_max = frontend_settings(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
+        if mel_scale not in _MEL_SCALES:
+            raise ValueError(f"mel_scale must be one of {_MEL_SCALES}, got {mel_scale!r}")
+        if norm not in _MEL_NORMS:
+            raise ValueError(f"norm must be one of {_MEL_NORMS}, got {norm!r}")
+        if pad_mode not in _PAD_MODES:
+            raise ValueError(f"pad_mode must be one of {_PAD_MODES}, got {pad_mode!r}")
         self.sample_rate, self.n_fft, self.hop_length, self.n_mels = sample_rate, n_fft, hop_length, n_mels
         self.f_min, self.f_max = f_min, f_max
+        self.mel_scale, self.norm, self.pad_mode = mel_scale, norm, pad_mode
         self.mel = torchaudio.transforms.MelSpectrogram(
             sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
-            f_min=f_min, f_max=self.f_max, power=2.0, center=True, mel_scale="htk",
+            f_min=f_min, f_max=self.f_max, power=2.0, center=True, pad_mode=pad_mode, mel_scale=mel_scale, norm=norm,
         )
+
+    def filterbank(self) -> torch.Tensor:
+        """The mel matrix, one triangle per row: ``(n_mels, n_fft // 2 + 1)``; ``mel = fb @ power``.
+
+        >>> MelSpectrogram(sample_rate=8000, n_fft=256, n_mels=10).filterbank().shape
+        torch.Size([10, 129])
+        """
+        return self.mel.mel_scale.fb.detach().T.clone()
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         _check_length(waveform, self.n_fft)

@@ -29,7 +29,8 @@ from apac_lab.frontends.db import power_to_db
 from apac_lab.frontends.fixed import frontend_settings, safe_log
 
 __all__ = [
-    "HTK_MEL_SCALE", "HTK_MEL_BREAK_HZ", "hz_to_mel", "mel_to_hz", "mel_per_octave",
+    "HTK_MEL_SCALE", "HTK_MEL_BREAK_HZ", "MEL_SCALES", "hz_to_mel", "mel_to_hz", "slaney_hz_to_mel", "slaney_mel_to_hz",
+    "mel_per_octave",
     "fft_frequencies", "frame_times", "num_frames",
     "frame_signal", "power_spectrum", "mel_band_edges", "mel_filterbank",
     "log_compress", "dct_matrix", "dct", "mfcc_from_scratch",
@@ -62,6 +63,40 @@ def mel_to_hz(m):
     440.0
     """
     return HTK_MEL_BREAK_HZ * (10.0 ** (m / HTK_MEL_SCALE) - 1.0)
+
+
+#: The two mel scales of the kit: ``"htk"`` (its own, torchaudio's default) and ``"slaney"``
+#: (librosa's default, from Slaney's Auditory Toolbox: linear below 1 kHz, logarithmic above).
+MEL_SCALES = ("htk", "slaney")
+_SLANEY_HZ_PER_MEL = 200.0 / 3  # linear part: 3 mels per 200 Hz
+_SLANEY_BREAK_HZ = 1000.0
+_SLANEY_LOG_STEP = math.log(6.4) / 27.0  # log part: 27 mels per factor 6.4 in frequency
+
+
+def slaney_hz_to_mel(f):
+    """Slaney's mel scale (librosa's default, ``htk=False``): ``f / (200/3)`` below 1 kHz, then
+    ``15 + log(f / 1000) / (log(6.4) / 27)``. Floats or tensors.
+
+    >>> round(slaney_hz_to_mel(1000.0), 6), round(slaney_hz_to_mel(6400.0), 6)
+    (15.0, 42.0)
+    """
+    t = torch.as_tensor(f, dtype=torch.float64)
+    lin = t / _SLANEY_HZ_PER_MEL
+    log = _SLANEY_BREAK_HZ / _SLANEY_HZ_PER_MEL + torch.log(t.clamp_min(_SLANEY_BREAK_HZ) / _SLANEY_BREAK_HZ) / _SLANEY_LOG_STEP
+    out = torch.where(t >= _SLANEY_BREAK_HZ, log, lin)
+    return out if isinstance(f, torch.Tensor) else float(out)
+
+
+def slaney_mel_to_hz(m):
+    """Inverse of :func:`slaney_hz_to_mel`.
+
+    >>> round(slaney_mel_to_hz(slaney_hz_to_mel(440.0)), 6), round(slaney_mel_to_hz(42.0), 6)
+    (440.0, 6400.0)
+    """
+    t = torch.as_tensor(m, dtype=torch.float64)
+    brk = _SLANEY_BREAK_HZ / _SLANEY_HZ_PER_MEL
+    out = torch.where(t >= brk, _SLANEY_BREAK_HZ * torch.exp(_SLANEY_LOG_STEP * (t - brk)), t * _SLANEY_HZ_PER_MEL)
+    return out if isinstance(m, torch.Tensor) else float(out)
 
 
 def mel_per_octave(f: float) -> float:
@@ -186,16 +221,22 @@ def power_spectrum(frames: torch.Tensor, *, window: torch.Tensor | None = None) 
 
 
 # ----------------------------------------------------------------------------- step 3: mel filterbank
-def mel_band_edges(*, n_mels: int, f_min: float, f_max: float) -> torch.Tensor:
+def mel_band_edges(*, n_mels: int, f_min: float, f_max: float, scale: str = "htk") -> torch.Tensor:
     """The ``n_mels + 2`` corner frequencies in Hz of the mel triangles, equally spaced in mel.
 
     Filter ``m`` rises from ``edges[m]`` to its peak at ``edges[m + 1]`` and falls to ``edges[m + 2]``.
+    ``scale`` is ``"htk"`` (:func:`hz_to_mel`) or ``"slaney"`` (:func:`slaney_hz_to_mel`, librosa's default).
 
     >>> mel_band_edges(n_mels=2, f_min=0.0, f_max=4000.0).round()
     tensor([   0.,  621., 1791., 4000.], dtype=torch.float64)
+    >>> mel_band_edges(n_mels=2, f_min=0.0, f_max=4000.0, scale="slaney").round()
+    tensor([   0.,  781., 1787., 4000.], dtype=torch.float64)
     """
-    mels = torch.linspace(hz_to_mel(float(f_min)), hz_to_mel(float(f_max)), n_mels + 2, dtype=torch.float64)
-    return mel_to_hz(mels)
+    if scale not in MEL_SCALES:
+        raise ValueError(f"scale must be one of {MEL_SCALES}, got {scale!r}")
+    to_mel, to_hz = (hz_to_mel, mel_to_hz) if scale == "htk" else (slaney_hz_to_mel, slaney_mel_to_hz)
+    mels = torch.linspace(to_mel(float(f_min)), to_mel(float(f_max)), n_mels + 2, dtype=torch.float64)
+    return to_hz(mels)
 
 
 def mel_filterbank(

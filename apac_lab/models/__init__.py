@@ -22,10 +22,15 @@ from apac_lab.models.listener import LISTENER_ARCHITECTURES, LISTENER_INITS, Emb
 from apac_lab.models.lstm import LSTMLayer, keras_init_, lstm_sequence, make_lstm
 from apac_lab.models.mst import MST_LAYERS, MSTmodel, mst_frame_centers, mst_num_frames, set_trainable
 from apac_lab.models.mst_analysis import (
-    band_errors, filter_responses, mel_band_centers, model_outputs, probe_errors, probe_signals, sort_filters_by_peak,
+    band_errors, filter_responses, mean_predictor_mse, mel_band_centers, model_outputs, nearest_mel_bands, probe_errors,
+    probe_signals, sort_filters_by_peak,
 )
-from apac_lab.models.mst_targets import MST_DEFAULTS, LogMelDB, MSTTarget, MSTTargetDataset, RangeNormalizer
-from apac_lab.models.piczak import PICZAK_CONFIGS, PICZAK_LAYERS, PiczakCNN, build_piczak, finetune_from
+from apac_lab.models.mst_targets import (
+    MST_DEFAULTS, TARGET_MELS, LogMelDB, MSTTarget, MSTTargetDataset, RangeNormalizer,
+)
+from apac_lab.models.piczak import (
+    PICZAK_CONFIGS, PICZAK_LAYERS, PiczakCNN, build_piczak, finetune_from, paper_comparator,
+)
 from apac_lab.models.registry import TinyCNN, build_model, count_parameters, list_models, register_model
 from apac_lab.models.strf_classifier import STRF_LAYER_KINDS, FreeSTRF, STRFClassifier
 from apac_lab.models.voting import VOTING_METHODS, clip_accuracy, vote_majority, vote_probability
@@ -48,10 +53,10 @@ __all__ = [
     "lstm_sequence", "make_lstm",
     # the MSTmodel, its targets and analysis; Piczak's CNN and voting (notebook 04)
     "MST_LAYERS", "MSTmodel", "mst_frame_centers", "mst_num_frames", "set_trainable",
-    "MST_DEFAULTS", "LogMelDB", "MSTTarget", "MSTTargetDataset", "RangeNormalizer",
-    "band_errors", "filter_responses", "mel_band_centers", "model_outputs", "probe_errors", "probe_signals",
-    "sort_filters_by_peak",
-    "PICZAK_CONFIGS", "PICZAK_LAYERS", "PiczakCNN", "build_piczak", "finetune_from",
+    "MST_DEFAULTS", "TARGET_MELS", "LogMelDB", "MSTTarget", "MSTTargetDataset", "RangeNormalizer",
+    "band_errors", "filter_responses", "mean_predictor_mse", "mel_band_centers", "model_outputs", "nearest_mel_bands",
+    "probe_errors", "probe_signals", "sort_filters_by_peak",
+    "PICZAK_CONFIGS", "PICZAK_LAYERS", "PiczakCNN", "build_piczak", "finetune_from", "paper_comparator",
     "VOTING_METHODS", "clip_accuracy", "vote_majority", "vote_probability",
 ]
 __all__ += ["STRF_LAYER_KINDS", "FreeSTRF", "STRFClassifier"]  # notebook 02: STRF classifiers

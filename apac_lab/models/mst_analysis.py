@@ -1,9 +1,11 @@
 """What did the MSTmodel learn? Error per band, first-layer filters, out-of-domain probes.
 
-- :func:`band_errors`: the mean squared error of each mel band.
+- :func:`band_errors`: the mean squared error of each mel band; :func:`mean_predictor_mse`,
+  the error of a model that ignores its input (the bar the MSTmodel must clear).
 - :func:`filter_responses`, :func:`sort_filters_by_peak`: the first layer's 512 kernels
   seen as filters: magnitude responses and peak frequencies (the paper shows wavelet-like
-  and band-pass kernels, ordered by frequency).
+  and band-pass kernels, ordered by frequency); :func:`nearest_mel_bands`, the band of the
+  target each filter sits in (the figures and the filter inspector of notebook 04).
 - :func:`probe_signals`, :func:`probe_errors`: how well the learned transform agrees with
   the true log-mel on signals it never saw: pure tones, chirps and noise.
 
@@ -21,8 +23,8 @@ from apac_lab.data.segments import peak_normalize
 from apac_lab.frontends.scratch import mel_band_edges
 
 __all__ = [
-    "model_outputs", "band_errors", "mel_band_centers", "filter_responses", "sort_filters_by_peak",
-    "probe_signals", "probe_errors",
+    "model_outputs", "band_errors", "mean_predictor_mse", "mel_band_centers", "filter_responses",
+    "sort_filters_by_peak", "nearest_mel_bands", "probe_signals", "probe_errors",
 ]
 
 
@@ -73,14 +75,34 @@ def band_errors(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (prediction - target).pow(2).mean(dim=(0, 2))
 
 
-def mel_band_centers(n_mels: int = 60, sample_rate: int = 22050, f_min: float = 0.0, f_max: float | None = None) -> torch.Tensor:
-    """Centre frequencies (Hz) of HTK-mel bands, as :class:`apac_lab.frontends.MelSpectrogram` uses.
+def mean_predictor_mse(train_targets: torch.Tensor, val_targets: torch.Tensor) -> float:
+    """MSE on ``val_targets`` of always predicting the mean training target (per band and frame).
+
+    A model that ignores its input can do this well; the MSTmodel's validation MSE is read
+    against it (notebook 04 asks for at most half).
+
+    >>> mean_predictor_mse(torch.tensor([[0.0], [2.0]]), torch.tensor([[1.0], [3.0]]))
+    2.0
+    """
+    if train_targets.dim() < 2 or train_targets.shape[1:] != val_targets.shape[1:]:
+        raise ValueError(f"need (n, ...) training and validation targets of one item shape, got "
+                         f"{tuple(train_targets.shape)} and {tuple(val_targets.shape)}")
+    if len(train_targets) == 0 or len(val_targets) == 0:
+        raise ValueError("mean_predictor_mse: no targets")
+    mean = train_targets.double().mean(dim=0)
+    return float((val_targets.double() - mean).pow(2).mean())
+
+
+def mel_band_centers(n_mels: int = 60, sample_rate: int = 22050, f_min: float = 0.0, f_max: float | None = None,
+                     *, scale: str = "htk") -> torch.Tensor:
+    """Centre frequencies (Hz) of mel bands: HTK's (:class:`apac_lab.frontends.MelSpectrogram`'s
+    default) or ``scale="slaney"`` (librosa's, the target ``mel="librosa"``).
 
     >>> [round(f) for f in mel_band_centers(3, 16000).tolist()]
     [614, 1768, 3934]
     """
     f_max = sample_rate / 2 if f_max is None else f_max
-    return mel_band_edges(n_mels=n_mels, f_min=f_min, f_max=f_max)[1:-1].float()
+    return mel_band_edges(n_mels=n_mels, f_min=f_min, f_max=f_max, scale=scale)[1:-1].float()
 
 
 def filter_responses(weight: torch.Tensor, sample_rate: int, *, n_fft: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -129,6 +151,20 @@ def sort_filters_by_peak(weight: torch.Tensor, sample_rate: int) -> tuple[torch.
     peaks = freqs[db.argmax(dim=-1)]
     order = torch.argsort(peaks, stable=True)
     return order, peaks[order]
+
+
+def nearest_mel_bands(freqs_hz: torch.Tensor, band_centers_hz: torch.Tensor) -> torch.Tensor:
+    """For each frequency, the index of the mel band whose centre is nearest on the mel
+    axis (nearest in log frequency; a band's neighbours sit at about equal ratios above 1 kHz).
+
+    >>> nearest_mel_bands(torch.tensor([90.0, 1000.0, 5000.0]), torch.tensor([100.0, 800.0, 4000.0]))
+    tensor([0, 1, 2])
+    """
+    f = torch.as_tensor(freqs_hz, dtype=torch.float64).clamp_min(1.0).log()
+    c = torch.as_tensor(band_centers_hz, dtype=torch.float64).clamp_min(1.0).log()
+    if c.dim() != 1 or c.numel() == 0:
+        raise ValueError(f"band_centers_hz must be a non-empty 1D tensor, got shape {tuple(c.shape)}")
+    return (f[..., None] - c).abs().argmin(dim=-1)
 
 
 def probe_signals(sample_rate: int = 22050, num_samples: int = 51200, *, seed: int = 0) -> dict[str, torch.Tensor]:

@@ -7,6 +7,19 @@ segment's maximum), then scaled to [-1, 1] with the minimum and maximum of the
 scaling is a small fitted module, :class:`RangeNormalizer`, whose statistics are buffers,
 so they are saved and loaded with the model's ``state_dict``.
 
+Which mel (``mel=``, :data:`TARGET_MELS`). The paper made its target with librosa, whose
+``librosa.feature.melspectrogram`` uses Slaney's mel scale and Slaney's normalisation
+(each triangle divided by its width). The kit's own mel (:class:`apac_lab.frontends.MelSpectrogram`)
+is HTK's scale with triangles of height 1, like torchaudio's default. Both are offered:
+
+- ``mel="librosa"``: librosa's mel, tested against ``librosa.feature.melspectrogram``
+  (``tests/test_mst.py``; librosa is a test-only dependency). Frames are padded by
+  reflection, as librosa did before 0.10 (the paper used 0.5); ``pad_mode="constant"``
+  gives librosa 0.10+'s zero padding.
+- ``mel="htk"``: the kit's mel (the default of :class:`LogMelDB`, as before).
+
+Notebook 04 trains on ``mel="librosa"`` (:class:`apac_lab.recipes.MSTSettings`'s ``target_mel``).
+
 :class:`MSTTargetDataset` pairs each segment's waveform (peak-normalised) with its target:
 the ``(input, target)`` items the training loop regresses with MSE.
 
@@ -24,11 +37,15 @@ from torch.utils.data import Dataset
 from apac_lab.data.segments import SegmentDataset
 from apac_lab.frontends.db import power_to_db
 from apac_lab.frontends.fixed import MelSpectrogram
+from apac_lab.frontends.scratch import mel_band_edges
 
-__all__ = ["MST_DEFAULTS", "LogMelDB", "RangeNormalizer", "MSTTarget", "MSTTargetDataset"]
+__all__ = ["MST_DEFAULTS", "TARGET_MELS", "LogMelDB", "RangeNormalizer", "MSTTarget", "MSTTargetDataset"]
 
 #: Piczak's and Tax et al.'s settings.
 MST_DEFAULTS = {"sample_rate": 22050, "n_fft": 1024, "hop_length": 512, "n_mels": 60, "frames": 101}
+
+#: The targets' mels: name -> (mel scale, triangle normalisation) of :class:`apac_lab.frontends.MelSpectrogram`.
+TARGET_MELS = {"htk": ("htk", None), "librosa": ("slaney", "slaney")}
 
 
 class LogMelDB(nn.Module):
@@ -41,11 +58,17 @@ class LogMelDB(nn.Module):
         hop_length (int, default 512): hop in samples.
         n_mels (int, default 60): mel bands.
         top_db (float | None, default 80.0): dynamic range per spectrogram.
+        mel (str, default "htk"): ``"htk"`` (the kit's mel) or ``"librosa"`` (Slaney scale and
+            normalisation, ``librosa.feature.melspectrogram``'s); see the module docstring.
+        pad_mode (str, default "reflect"): padding of the centred frames, ``"reflect"`` or
+            ``"constant"`` (librosa 0.10+'s default).
 
     Shape: ``(..., samples)`` -> ``(..., n_mels, samples // hop_length + 1)`` (centred frames).
 
     >>> LogMelDB()(torch.randn(2, 51200)).shape
     torch.Size([2, 60, 101])
+    >>> LogMelDB(mel="librosa").band_edges()[:3].round().tolist()  # Hz, Slaney scale
+    [0.0, 55.0, 109.0]
     """
 
     def __init__(
@@ -56,12 +79,28 @@ class LogMelDB(nn.Module):
         hop_length: int = 512,
         n_mels: int = 60,
         top_db: float | None = 80.0,
+        mel: str = "htk",
+        pad_mode: str = "reflect",
     ) -> None:
         super().__init__()
-        self.mel = MelSpectrogram(sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+        if mel not in TARGET_MELS:
+            raise ValueError(f"mel must be one of {sorted(TARGET_MELS)}, got {mel!r}")
+        scale, norm = TARGET_MELS[mel]
+        self.mel = MelSpectrogram(sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
+                                  mel_scale=scale, norm=norm, pad_mode=pad_mode)
         self.sample_rate, self.n_fft, self.hop_length, self.n_mels, self.top_db = (
             sample_rate, n_fft, hop_length, n_mels, top_db,
         )
+        self.mel_name, self.pad_mode = mel, pad_mode
+
+    def filterbank(self) -> torch.Tensor:
+        """The mel triangles, one per row: ``(n_mels, n_fft // 2 + 1)`` (as the target applies them)."""
+        return self.mel.filterbank()
+
+    def band_edges(self) -> torch.Tensor:
+        """The ``n_mels + 2`` corner frequencies (Hz) of the triangles; band ``m`` peaks at ``edges[m + 1]``."""
+        return mel_band_edges(n_mels=self.n_mels, f_min=self.mel.f_min, f_max=self.mel.f_max,
+                              scale=TARGET_MELS[self.mel_name][0])
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         # float32 even under mixed precision: a full-scale tone's power (~1e5) overflows float16
@@ -149,6 +188,11 @@ class MSTTarget(nn.Module):
     @property
     def n_mels(self) -> int:
         return self.logmel.n_mels
+
+    @property
+    def mel(self) -> str:
+        """``"htk"`` or ``"librosa"``: which mel the target uses."""
+        return self.logmel.mel_name
 
     @property
     def hop_length(self) -> int:

@@ -20,6 +20,11 @@ the flattened feature has 80 x 10 = 800 values.
 Tax et al.'s configurations (:func:`build_piczak`):
 
 - ``"a"``: on the log-mel target (:class:`apac_lab.models.MSTTarget` as a fixed front-end);
+  with ``deltas=`` it also gets the target's deltas as a second channel
+  (:class:`apac_lab.frontends.WithDeltas`), Piczak's original input. Tax et al. replicate
+  Piczak with deltas (~62%), then compare their raw-audio models with Piczak WITHOUT
+  deltas (~53%), since the MSTmodel learns the mel only: both ESC-50, majority vote, mean
+  of the 5 test folds (:data:`apac_lab.papers.FIGURES`, ``tax2017.piczak.*``).
 - ``"b"``: on raw audio, the MST layers Xavier-initialised and dropout 0.5 after each;
 - ``"c"``: on raw audio, the MST layers copied from a trained MSTmodel and frozen;
 - ``"d"``: (c) after training, its MST layers unfrozen and fine-tuned (the paper's open
@@ -40,10 +45,12 @@ import copy
 import torch
 from torch import nn
 
+from apac_lab import papers
+from apac_lab.frontends.deltas import WithDeltas
 from apac_lab.models.mst import MSTmodel, set_trainable
 from apac_lab.models.mst_targets import MSTTarget
 
-__all__ = ["PICZAK_LAYERS", "PICZAK_CONFIGS", "PiczakCNN", "build_piczak", "finetune_from"]
+__all__ = ["PICZAK_LAYERS", "PICZAK_CONFIGS", "PiczakCNN", "build_piczak", "finetune_from", "paper_comparator"]
 
 PICZAK_LAYERS = {
     "conv1": {"filters": 80, "kernel": (57, 6), "pool": (4, 3), "pool_stride": (1, 3), "dropout": 0.5},
@@ -51,17 +58,36 @@ PICZAK_LAYERS = {
     "dense": {"units": 5000, "layers": 2, "dropout": 0.5},
 }
 
-#: Each configuration: what it is, and what the paper says of it.
+#: Each configuration: what it is, and what the paper says of it (Tax et al. give numbers for
+#: Piczak's CNN on log-mel only; (b) and (c) are in their Figure 3, whose values the text does not state).
 PICZAK_CONFIGS = {
     "a": {"name": "(a) log-mel", "input": "log-mel (fixed)",
-          "paper": "the baseline: Piczak's CNN on log-mel; Piczak (2015) reports 64.5% on ESC-50"},
+          "paper": "Piczak's CNN on log-mel: see paper_comparator (with or without deltas)"},
     "b": {"name": "(b) raw, Xavier-init MST layers + dropout", "input": "raw audio",
-          "paper": "end-to-end from scratch: generally outperformed by models on log-mel (the paper's starting point)"},
+          "paper": "Figure 3 only: below (c), which converges better (no number in the text)"},
     "c": {"name": "(c) raw, learned MST layers frozen", "input": "raw audio",
-          "paper": "convergence and accuracy similar to (a)"},
+          "paper": "Figure 3 only: 'approximately to mel-spectrogram-levels' (no number in the text)"},
     "d": {"name": "(d) raw, learned MST layers fine-tuned", "input": "raw audio",
-          "paper": "open question in the paper (not reported)"},
+          "paper": "not run: the paper's open question"},
 }
+
+
+def paper_comparator(config: str, *, deltas: bool = False) -> papers.PaperFigure | None:
+    """The paper's own figure to show beside configuration ``config``, or None where it states none.
+
+    Configuration (a) without deltas is Tax et al.'s baseline for the raw-audio models,
+    Piczak's CNN without deltas (~53%); with deltas, Piczak's original (~62%). Both are
+    ESC-50 test accuracies by majority vote, averaged over the 5 folds. (b), (c) and (d) have
+    no number in the text.
+
+    >>> paper_comparator("a").shown, paper_comparator("a", deltas=True).shown, paper_comparator("c")
+    ('~53%', '~62%', None)
+    """
+    if config not in PICZAK_CONFIGS:
+        raise ValueError(f"unknown configuration {config!r}; choose one of {sorted(PICZAK_CONFIGS)}")
+    if config != "a":
+        return None
+    return papers.figure("tax2017.piczak.deltas" if deltas else "tax2017.piczak.no_deltas")
 
 
 class PiczakCNN(nn.Module):
@@ -77,9 +103,11 @@ class PiczakCNN(nn.Module):
         frontend (nn.Module | None, default None): maps the model's input to
             ``(batch, n_mels, frames)``: an :class:`MSTTarget` (configuration a) or an
             :class:`MSTmodel` (b, c, d). None means the input already is that.
+        in_channels (int, default 1): input channels; 2 for log-mel and deltas
+            (``(batch, 2, n_mels, frames)``, e.g. from :class:`apac_lab.frontends.WithDeltas`).
 
-    Shape: ``(batch, samples)`` with a front-end, else ``(batch, n_mels, frames)`` ->
-    ``(batch, n_classes)`` logits.
+    Shape: ``(batch, samples)`` with a front-end, else ``(batch, n_mels, frames)`` (one
+    channel) or ``(batch, in_channels, n_mels, frames)`` -> ``(batch, n_classes)`` logits.
 
     >>> PiczakCNN(n_classes=50, hidden=64)(torch.randn(2, 60, 101)).shape
     torch.Size([2, 50])
@@ -97,6 +125,7 @@ class PiczakCNN(nn.Module):
         hidden: int = 5000,
         dropout: float = 0.5,
         frontend: nn.Module | None = None,
+        in_channels: int = 1,
     ) -> None:
         super().__init__()
         if n_classes < 2:
@@ -109,18 +138,20 @@ class PiczakCNN(nn.Module):
             raise ValueError(f"n_filters and hidden must be >= 1, got {n_filters} and {hidden}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        self.n_classes, self.n_mels, self.frames = n_classes, n_mels, frames
+        if isinstance(in_channels, bool) or int(in_channels) != in_channels or in_channels < 1:
+            raise ValueError(f"in_channels must be a whole number >= 1 (2 for log-mel and deltas), got {in_channels!r}")
+        self.n_classes, self.n_mels, self.frames, self.in_channels = n_classes, n_mels, frames, int(in_channels)
         self.frontend = frontend
         c1, c2 = PICZAK_LAYERS["conv1"], PICZAK_LAYERS["conv2"]
         self.features = nn.Sequential(
-            nn.Conv2d(1, n_filters, c1["kernel"]), nn.ReLU(), nn.Dropout(dropout),
+            nn.Conv2d(self.in_channels, n_filters, c1["kernel"]), nn.ReLU(), nn.Dropout(dropout),
             nn.MaxPool2d(c1["pool"], stride=c1["pool_stride"]),
             nn.Conv2d(n_filters, n_filters, c2["kernel"]), nn.ReLU(),
             nn.MaxPool2d(c2["pool"], stride=c2["pool_stride"]),
             nn.Flatten(),
         )
         with torch.no_grad():
-            flat = self.features(torch.zeros(1, 1, n_mels, frames)).shape[1]
+            flat = self.features(torch.zeros(1, self.in_channels, n_mels, frames)).shape[1]
         self.classifier = nn.Sequential(
             nn.Linear(flat, hidden), nn.ReLU(), nn.Dropout(dropout),
             nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(dropout),
@@ -135,13 +166,17 @@ class PiczakCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.frontend is not None:
             x = self.frontend(x)
-        if x.dim() != 3 or tuple(x.shape[1:]) != (self.n_mels, self.frames):
+        if x.dim() == 3 and self.in_channels == 1:
+            x = x.unsqueeze(1)
+        if x.dim() != 4 or tuple(x.shape[1:]) != (self.in_channels, self.n_mels, self.frames):
+            want = (f"(batch, n_mels={self.n_mels}, frames={self.frames})" if self.in_channels == 1 else
+                    f"(batch, {self.in_channels}, n_mels={self.n_mels}, frames={self.frames})")
             raise ValueError(
-                f"PiczakCNN expects (batch, n_mels={self.n_mels}, frames={self.frames}) features"
+                f"PiczakCNN expects {want} features"
                 f"{' from its front-end' if self.frontend is not None else ''}, got shape {tuple(x.shape)}; "
-                "check the segment length (hop_length * (frames - 1) samples) and n_mels"
+                "check the segment length (hop_length * (frames - 1) samples), n_mels and in_channels"
             )
-        return self.classifier(self.features(x.unsqueeze(1)))
+        return self.classifier(self.features(x))
 
 
 def build_piczak(
@@ -153,6 +188,7 @@ def build_piczak(
     frames: int = 101,
     hidden: int = 5000,
     n_mels: int = 60,
+    deltas: str | None = None,
 ) -> PiczakCNN:
     """Build one of Tax et al.'s configurations ``"a"``, ``"b"`` or ``"c"`` (see the module docstring).
 
@@ -165,15 +201,24 @@ def build_piczak(
         frames (int, default 101): frames per segment.
         hidden (int, default 5000): dense units.
         n_mels (int, default 60): bands.
+        deltas (str | None, default None): configuration (a) only: also feed the target's deltas
+            (:func:`apac_lab.frontends.spectral_deltas` method ``"piczak"`` or ``"regression"``), as
+            Piczak's original; None is the no-delta baseline Tax et al. compare the raw models with.
 
     >>> m = build_piczak("b", n_classes=10, frames=41, hidden=32)
     >>> m.frontend.dropout, m.frontend.trainable
     (0.5, True)
     """
+    if deltas is not None and config != "a":
+        raise ValueError(f"deltas are for configuration 'a' (log-mel) only; the MSTmodel learns the mel without "
+                         f"deltas, got config={config!r}")
+    in_channels = 1
     if config == "a":
         if target is None or not bool(target.normalizer.fitted):
             raise ValueError("configuration 'a' needs target=MSTTarget(...).fit(training_segments)")
         frontend = copy.deepcopy(target)  # the model may move to another device; the caller's target stays
+        if deltas is not None:
+            frontend, in_channels = WithDeltas(frontend, method=deltas), 2
     elif config == "b":
         frontend = MSTmodel(n_mels=n_mels, dropout=0.5)
     elif config == "c":
@@ -184,7 +229,8 @@ def build_piczak(
         raise ValueError("configuration 'd' is (c) after training, unfrozen: use finetune_from(trained_c_model)")
     else:
         raise ValueError(f"unknown configuration {config!r}; choose 'a', 'b', 'c' (and 'd' via finetune_from)")
-    return PiczakCNN(n_classes=n_classes, n_mels=n_mels, frames=frames, hidden=hidden, frontend=frontend)
+    return PiczakCNN(n_classes=n_classes, n_mels=n_mels, frames=frames, hidden=hidden, frontend=frontend,
+                     in_channels=in_channels)
 
 
 def finetune_from(model: PiczakCNN) -> PiczakCNN:

@@ -14,7 +14,8 @@ from apac_lab.plots.gabor import (
     gabor_kernel_figure, gabor_response_figure, kernel_axes, kernel_grid_figure, kernel_trace, modulation_plane_figure,
 )
 from apac_lab.plots.mst import (
-    band_error_figure, filter_responses_figure, prediction_vs_target_figure, probe_errors_figure, results_figure,
+    band_error_figure, filter_responses_figure, learned_filter_figure, prediction_vs_target_figure, probe_errors_figure,
+    results_figure,
 )
 from apac_lab.plots.spectra import (
     dct_basis_figure,
@@ -36,8 +37,8 @@ from apac_lab.utils import renamed
 
 __all__ = [
     "COLORSCALE", "DIVERGING", "FSDD_CREDIT", "MARKERS", "heatmap", "style", "to_numpy",
-    "band_error_figure", "filter_responses_figure", "prediction_vs_target_figure", "probe_errors_figure",
-    "results_figure",
+    "band_error_figure", "filter_responses_figure", "learned_filter_figure", "prediction_vs_target_figure",
+    "probe_errors_figure", "results_figure",
     "dct_basis_figure", "difference_figure", "framing_figure", "mel_figure", "mel_filterbank_figure", "mel_hz_ticks",
     "mfcc_figure", "spectrogram_figure", "waveform_figure", "window_figure",
     "SAFE_COLORS", "gammatone_figure", "gammatone_vs_mel_figure", "mel_and_gammatone_figure", "pca_2d",

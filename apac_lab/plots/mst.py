@@ -1,6 +1,7 @@
 """Figures for notebook 04: the MSTmodel's prediction against its target, the error per
-band, the first layer's filter responses, out-of-domain probes, and the classifiers compared.
-(Its training curves: :func:`apac_lab.plots.training_curves`.)
+band, the first layer's filter responses, one learned filter beside its mel triangle (the
+figure of :class:`apac_lab.widgets.MSTFilterInspector`), out-of-domain probes, and the
+classifiers compared. (Its training curves: :func:`apac_lab.plots.training_curves`.)
 
 Every function returns a styled ``plotly.graph_objects.Figure``.
 
@@ -20,8 +21,8 @@ from apac_lab.models.mst_analysis import filter_responses, mel_band_centers, sor
 from apac_lab.plots.core import COLORSCALE, DIVERGING, style, to_numpy
 
 __all__ = [
-    "prediction_vs_target_figure", "band_error_figure", "filter_responses_figure", "probe_errors_figure",
-    "results_figure",
+    "prediction_vs_target_figure", "band_error_figure", "filter_responses_figure", "learned_filter_figure",
+    "probe_errors_figure", "results_figure",
 ]
 
 
@@ -120,6 +121,95 @@ def filter_responses_figure(
     fig.update_yaxes(title_text="Peak frequency (Hz)", row=1, col=2)
     fig.update_xaxes(title_text="Time (ms)", row=1, col=3)
     fig.update_yaxes(title_text="Kernel (scaled, offset)", showticklabels=False, row=1, col=3)
+    fig.update_layout(legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def _f32(x) -> np.ndarray:
+    """Float32 arrays: plotly sends them as compact binary, half the bytes of float64."""
+    return np.asarray(to_numpy(x), dtype=np.float32)
+
+
+def learned_filter_figure(
+    *,
+    kernel,
+    freqs,
+    response,
+    triangle,
+    peaks,
+    rank: int,
+    sample_rate: int,
+    band: int,
+    band_centers,
+    scale: str = "linear",
+    min_db: float = -60.0,
+    title: str | None = None,
+) -> go.Figure:
+    """One learned first-layer filter: its kernel, its frequency response beside the mel triangle
+    it sits in, and where it ranks among all the filters sorted by peak frequency.
+
+    Args:
+        kernel (array): ``(kernel,)`` the filter's taps.
+        freqs (array): ``(n_freqs,)`` Hz of ``response`` and ``triangle``.
+        response (array): ``(n_freqs,)`` magnitude response in dB re its peak (max 0).
+        triangle (array): ``(n_freqs,)`` the mel band's weights (any scale; drawn with peak 1).
+        peaks (array): ``(n_filters,)`` every filter's peak frequency (Hz), sorted.
+        rank (int): this filter's place in ``peaks``.
+        sample_rate (int): Hz (the kernel's time axis).
+        band (int): the mel band (0-based) whose centre is nearest the peak.
+        band_centers (array): ``(n_mels,)`` the bands' centres (Hz).
+        scale (str, default "linear"): the response and triangle on a linear magnitude axis
+            (each with peak 1) or in ``"dB"`` (re peak, floored at ``min_db``).
+
+    Traces, by name: ``kernel``, ``response``, ``triangle``, ``peaks``, ``mel centres``,
+    ``this filter`` (the widget updates the first three and the last).
+
+    >>> fig = learned_filter_figure(kernel=np.ones(8), freqs=np.arange(5.0), response=np.zeros(5),
+    ...     triangle=np.ones(5), peaks=np.arange(4.0), rank=1, sample_rate=8, band=0, band_centers=[2.0])
+    >>> [t.name for t in fig.data]
+    ['kernel', 'response', 'triangle', 'peaks', 'mel centres', 'this filter']
+    """
+    if scale not in ("linear", "dB"):
+        raise ValueError(f"scale must be 'linear' or 'dB', got {scale!r}")
+    k, f, r, tri = _f32(kernel), _f32(freqs), _f32(response), _f32(triangle)
+    peaks, centers = _f32(peaks), _f32(band_centers)
+    if not (f.shape == r.shape == tri.shape) or f.ndim != 1:
+        raise ValueError(f"freqs, response and triangle must be 1D of one length, got {f.shape}, {r.shape}, {tri.shape}")
+    if not 0 <= rank < len(peaks):
+        raise ValueError(f"rank must be in 0..{len(peaks) - 1}, got {rank}")
+    tri = tri / max(float(tri.max()), 1e-12)
+    if scale == "dB":
+        r_y = np.maximum(r, min_db)
+        tri_y = np.maximum(20 * np.log10(np.maximum(tri, 1e-12)), min_db)
+        y_title = "dB re peak"
+    else:
+        r_y, tri_y, y_title = 10 ** (r / 20), tri, "Magnitude (peak = 1)"
+    fig = make_subplots(rows=1, cols=3, column_widths=[0.32, 0.40, 0.28], horizontal_spacing=0.08,
+                        subplot_titles=["kernel (taps)", "frequency response and its mel band",
+                                        "all filters, sorted by peak"])
+    t_ms = np.arange(len(k), dtype=np.float32) / sample_rate * 1000
+    fig.add_trace(go.Scatter(x=t_ms, y=k, mode="lines", line=dict(width=1, color="#3b528b"), name="kernel"), 1, 1)
+    fig.add_trace(go.Scatter(x=f, y=r_y.astype(np.float32), mode="lines", line=dict(width=1.5, color="#21918c"),
+                             name="response"), 1, 2)
+    fig.add_trace(go.Scatter(x=f, y=tri_y.astype(np.float32), mode="lines", line=dict(width=1.5, dash="dash",
+                             color="#440154"), name="triangle"), 1, 2)
+    ranks = np.arange(len(peaks), dtype=np.float32)
+    fig.add_trace(go.Scatter(x=ranks, y=peaks, mode="lines", line=dict(width=1.5, color="#5ec962"), name="peaks"), 1, 3)
+    band_x = (np.arange(len(centers), dtype=np.float32) + 0.5) * len(peaks) / max(len(centers), 1)
+    fig.add_trace(go.Scatter(x=band_x, y=centers, mode="markers", marker=dict(size=4, color="#440154"),
+                             name="mel centres"), 1, 3)
+    fig.add_trace(go.Scatter(x=[float(rank)], y=[float(peaks[rank])], mode="markers",
+                             marker=dict(size=11, symbol="circle-open", color="#fde725", line=dict(width=2)),
+                             name="this filter"), 1, 3)
+    title = title or (f"Filter ranked {rank} of {len(peaks)} by peak: peak {float(peaks[rank]):.0f} Hz, "
+                      f"nearest mel band {band + 1} (centre {float(centers[band]):.0f} Hz)")
+    style(fig, title=title, x_title="", y_title="", height=360)
+    fig.update_xaxes(title_text="Time (ms)", row=1, col=1)
+    fig.update_yaxes(title_text="Weight", row=1, col=1)
+    fig.update_xaxes(title_text="Frequency (Hz)", row=1, col=2)
+    fig.update_yaxes(title_text=y_title, row=1, col=2)
+    fig.update_xaxes(title_text="Rank (mel bands spread over the ranks)", row=1, col=3)
+    fig.update_yaxes(title_text="Peak frequency (Hz)", row=1, col=3)
     fig.update_layout(legend=dict(orientation="h", y=-0.25))
     return fig
 

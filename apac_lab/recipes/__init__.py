@@ -26,8 +26,9 @@ from apac_lab.recipes.listener import (
     paper_listener, paper_listener_training, peak_bin_agreement, probe_embeddings, reconstruction_report,
 )
 from apac_lab.recipes.mst_piczak import (
-    MSTSettings, clip_scores, format_results, load_segments, paper_classifier_training, paper_finetune_training,
-    paper_mst_training, run_comparison, train_classifier, train_mst,
+    RESULT_NAMES, TARGETS, MSTSettings, budget_lines, clip_scores, data_needed, estimate_run, format_estimate,
+    format_results, load_segments, mst_scores, paper_classifier_training, paper_finetune_training, paper_mst_training,
+    result_rows, run_comparison, train_classifier, train_mst,
 )
 from apac_lab.recipes.results import format_result_rows, format_value, record_results, shows_percent
 from apac_lab.recipes.strf import STRF_MODELS, strf_models, strf_training, train_strf_models
@@ -43,8 +44,9 @@ __all__ = [
     "describe_listeners", "echoic_views", "fit_listener", "fit_probe", "full_budget_estimate", "listener_data",
     "listener_result_rows", "listener_settings", "paper_listener", "paper_listener_training", "peak_bin_agreement",
     "probe_embeddings", "reconstruction_report",
-    "MSTSettings", "clip_scores", "format_results", "load_segments", "paper_classifier_training",
-    "paper_finetune_training", "paper_mst_training", "run_comparison", "train_classifier", "train_mst",
+    "MSTSettings", "RESULT_NAMES", "TARGETS", "budget_lines", "clip_scores", "data_needed", "estimate_run",
+    "format_estimate", "format_results", "load_segments", "mst_scores", "paper_classifier_training",
+    "paper_finetune_training", "paper_mst_training", "result_rows", "run_comparison", "train_classifier", "train_mst",
     "STRF_MODELS", "strf_models", "strf_training", "train_strf_models",
     "format_result_rows", "format_value", "record_results", "shows_percent",
     "VOICE_SPEAKER", "VOICE_SHOTS", "VOICE_EPOCHS", "VOICE_FINE_TUNE", "voice_base_settings",

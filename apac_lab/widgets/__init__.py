@@ -20,6 +20,7 @@ from apac_lab.widgets.few_shot import VoiceFineTuner
 from apac_lab.widgets.gabor import GaborBankBrowser, GaborInspector
 from apac_lab.widgets.mel import MelExplorer
 from apac_lab.widgets.recorder import Recorder, browser_error_message, recording_quality
+from apac_lab.widgets.mst import MSTFilterInspector
 from apac_lab.widgets.training import TrainingCurves
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "MelExplorer",  # notebook 01
     "GaborBankBrowser", "GaborInspector",  # notebook 02
     "EchoicScope",  # notebook 03
+    "MSTFilterInspector",  # notebook 04
     "MelFilterInspector", "UploadPredictor", "predict_wav_bytes",  # notebook 05
     "Recorder", "recording_quality", "browser_error_message",  # notebooks 01, 03, 05: the microphone
     "VoiceFineTuner",  # notebook 05: teach it your voice
