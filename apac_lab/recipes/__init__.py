@@ -23,13 +23,20 @@ from apac_lab.recipes.mst_piczak import (
     paper_mst_training, run_comparison, train_classifier, train_mst,
 )
 from apac_lab.recipes.results import format_result_rows, record_results
-from apac_lab.recipes.strf import STRF_MODELS, strf_models, strf_training, train_strf_models
+from apac_lab.recipes.strf import (
+    STRF_RESULT_NAMES, STRF_MODELS, STRF_NOTEBOOK, STRF_TARGET_ACCURACY, STRF_VAL_PER_GROUP, STRFSizes, STRFSplits, logmel_dataset,
+    strf_budget_lines, strf_comparison, strf_models, strf_plan, strf_result_rows, strf_seconds_per_epoch, strf_sizes,
+    strf_splits, strf_test_accuracy, strf_training, strf_verdict, train_strf_models,
+)
 
 __all__ = [
     "fsdd_digits_settings", "fsdd_speakers_settings", "fsdd_frontend_settings", "pretrain_fsdd_frontend",
     "clip_embeddings", "echoic_views", "fit_listener", "fit_probe", "reconstruction_report",
     "MSTSettings", "clip_scores", "format_results", "load_segments", "paper_classifier_training",
     "paper_finetune_training", "paper_mst_training", "run_comparison", "train_classifier", "train_mst",
-    "STRF_MODELS", "strf_models", "strf_training", "train_strf_models",
+    "STRF_MODELS", "STRF_NOTEBOOK", "STRF_RESULT_NAMES", "STRF_TARGET_ACCURACY", "STRF_VAL_PER_GROUP", "STRFSizes",
+    "STRFSplits", "logmel_dataset", "strf_budget_lines", "strf_comparison", "strf_models", "strf_plan",
+    "strf_result_rows", "strf_seconds_per_epoch", "strf_sizes", "strf_splits", "strf_test_accuracy", "strf_training",
+    "strf_verdict", "train_strf_models",
     "format_result_rows", "record_results",
 ]
