@@ -24,9 +24,10 @@ from apac_lab.recipes.mst_piczak import (
 )
 from apac_lab.recipes.results import format_result_rows, record_results
 from apac_lab.recipes.strf import (
-    STRF_RESULT_NAMES, STRF_MODELS, STRF_NOTEBOOK, STRF_TARGET_ACCURACY, STRF_VAL_PER_GROUP, STRFSizes, STRFSplits, logmel_dataset,
-    strf_budget_lines, strf_comparison, strf_models, strf_plan, strf_result_rows, strf_seconds_per_epoch, strf_sizes,
-    strf_splits, strf_test_accuracy, strf_training, strf_verdict, train_strf_models,
+    STRF_MODELS, STRF_NOTEBOOK, STRF_RESULT_NAMES, STRF_TARGET_ACCURACY, STRF_VAL_PER_GROUP, STRFSizes, STRFSplits,
+    logmel_dataset, strf_budget_lines, strf_comparison, strf_models, strf_plan, strf_result_rows,
+    strf_seconds_per_epoch, strf_sizes, strf_splits, strf_test_accuracy, strf_training, strf_verdict,
+    train_strf_models,
 )
 
 __all__ = [

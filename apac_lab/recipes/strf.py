@@ -40,10 +40,10 @@ from apac_lab.train import TrainConfig, evaluate, fit
 from apac_lab.utils import by_budget, current_budget, get_device, seed_everything
 
 __all__ = [
-    "STRF_MODELS", "STRF_NOTEBOOK", "STRF_TARGET_ACCURACY", "STRF_RESULT_NAMES", "STRF_VAL_PER_GROUP", "STRFSizes", "STRFSplits",
-    "strf_sizes", "strf_budget_lines", "strf_splits", "logmel_dataset", "strf_models", "strf_training",
-    "strf_seconds_per_epoch", "strf_plan", "train_strf_models", "strf_test_accuracy", "strf_result_rows", "strf_comparison",
-    "strf_verdict",
+    "STRF_MODELS", "STRF_NOTEBOOK", "STRF_TARGET_ACCURACY", "STRF_RESULT_NAMES", "STRF_VAL_PER_GROUP", "STRFSizes",
+    "STRFSplits", "strf_sizes", "strf_budget_lines", "strf_splits", "logmel_dataset", "strf_models", "strf_training",
+    "strf_seconds_per_epoch", "strf_plan", "train_strf_models", "strf_test_accuracy", "strf_result_rows",
+    "strf_comparison", "strf_verdict",
 ]
 
 #: The notebook's name, as :func:`apac_lab.recipes.record_results` and the benchmark know it.
@@ -160,9 +160,10 @@ def strf_splits(train_set: ClipDataset, test_set: ClipDataset, *, budget: str | 
         STRFSplits: ``(train, val, test)``.
 
     >>> from apac_lab.data import load_dataset
-    >>> train, test = load_dataset("synthetic", "train", verbose=False), load_dataset("synthetic", "test", verbose=False)
-    >>> s = strf_splits(train, test, budget="classroom")
-    >>> len(s.val) == STRF_VAL_PER_GROUP * len({(c.label, c.speaker) for c in train.clips}), len(s.train) + len(s.val) == len(train)
+    >>> train = load_dataset("synthetic", "train", verbose=False)
+    >>> s = strf_splits(train, load_dataset("synthetic", "test", verbose=False), budget="classroom")
+    >>> groups = {(c.label, c.speaker) for c in train.clips}
+    >>> len(s.val) == STRF_VAL_PER_GROUP * len(groups), len(s.train) + len(s.val) == len(train)
     (True, True)
     """
     shared = {c.path for c in train_set.clips if c.path is not None} & {c.path for c in test_set.clips}
