@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = ["PaperFigure", "PAPERS", "FIGURES", "figure", "figures_of", "paper_percentages", "CASSETTA_TABLE2",
-           "CASSETTA_TABLE3", "CASSETTA_TABLE4"]
+           "CASSETTA_TABLE3", "CASSETTA_TABLE4", "RIAD_ENGINEERING_RESULTS"]
 
 PAPERS: dict[str, dict[str, str]] = {
     "cassetta2023": {"file": "000_12e6fef93e25c432.txt", "cite": "Cassetta (2023)",
@@ -170,6 +170,16 @@ _FIGURES += [
     _f(_R, "gabor.parameters", 4, "learnable numbers per Gabor STRF filter", "4 params instead of 111\\*9", "4"),
     _f(_R, "gabor.free_kernel", 111 * 9, "numbers of the free kernel the slides compare with (111 x 9)",
        "4 params instead of 111\\*9", "111*9"),
+]
+
+# The slides' "Engineering results" (their only statement on accuracy): no number, one verdict per
+# task. The text extraction lists the four tasks, then the four verdicts; the kit pairs them in
+# that order. Each string is copied exactly from the text.
+RIAD_ENGINEERING_RESULTS: list[dict] = [
+    {"task": "Voice Activity Detection", "verdict": "State-of-the-art on two datasets"},
+    {"task": "Speaker Identification", "verdict": "Behind topline, above baseline"},
+    {"task": "Bird Call type classification", "verdict": "Behind topline, above baseline"},
+    {"task": "Audio scene classification", "verdict": "Close to topline"},
 ]
 
 # --- Rothmann 2018 --------------------------------------------------------------------------------

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from apac_lab.papers import CASSETTA_TABLE2, CASSETTA_TABLE3, CASSETTA_TABLE4, FIGURES, PAPERS, figure, figures_of
+from apac_lab.papers import (
+    CASSETTA_TABLE2, CASSETTA_TABLE3, CASSETTA_TABLE4, FIGURES, PAPERS, RIAD_ENGINEERING_RESULTS, figure, figures_of,
+)
 
 PAPERS_DIR = Path(__file__).resolve().parents[2] / "shared" / "papers"
 
@@ -62,3 +64,16 @@ def test_unknown_keys_are_one_line_errors():
         figure("tax2017.nothing")
     with pytest.raises(KeyError, match="unknown paper"):
         figures_of("smith1999")
+
+
+def test_riad_engineering_results_are_the_slides_in_order(texts):
+    text = texts["riad2021"]
+    start = text.index("# **Engineering results**")
+    tasks = [text.index(r["task"], start) for r in RIAD_ENGINEERING_RESULTS]
+    assert tasks == sorted(tasks) and len(tasks) == 4
+    # the verdicts follow the four tasks, in the same order (two are the same words)
+    at, verdicts = tasks[-1], []
+    for r in RIAD_ENGINEERING_RESULTS:
+        at = text.index(r["verdict"], at + 1)
+        verdicts.append(at)
+    assert verdicts[-1] < text.index("# Qualitative analysis of filters")

@@ -4,15 +4,20 @@ benchmark ran before they moved here. The experiments end to end are tested besi
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 import torch
+from torch.utils.data import TensorDataset
 
 from apac_lab.models import STRFClassifier
 from apac_lab.recipes import (
-    MSTSettings, fsdd_digits_settings, fsdd_frontend_settings, fsdd_speakers_settings, paper_mst_training, strf_models,
-    strf_training,
+    STRF_RESULT_NAMES, STRF_TARGET_ACCURACY, STRF_VAL_PER_GROUP, MSTSettings, STRFSizes, fsdd_digits_settings,
+    fsdd_frontend_settings, fsdd_speakers_settings, logmel_dataset, paper_mst_training, strf_budget_lines, strf_comparison, strf_models,
+    strf_result_rows, strf_seconds_per_epoch, strf_sizes, strf_splits, strf_test_accuracy, strf_training, strf_verdict,
+    train_strf_models,
 )
-from apac_lab.train import TrainConfig
+from apac_lab.train import TrainConfig, evaluate
 from apac_lab.utils import seed_everything
 
 
@@ -51,11 +56,146 @@ class TestSTRF:
             got = models[name].state_dict()
             assert all(torch.equal(got[k], v) for k, v in ref.state_dict().items()), name
 
-    def test_training_settings(self, monkeypatch):
+    def test_budget_sizes(self):
+        assert strf_sizes("quick") == STRFSizes(train_per_class=30, val_per_class=5, test_per_class=10, epochs=3)
+        assert strf_sizes("classroom") == STRFSizes(None, None, None, epochs=6)
+        assert strf_sizes("full") == STRFSizes(None, None, None, epochs=20)
+
+    def test_training_settings_follow_the_budget(self, monkeypatch):
+        monkeypatch.delenv("APAC_LAB_BUDGET", raising=False)
         monkeypatch.setenv("APAC_LAB_QUICK", "1")
-        assert strf_training() == TrainConfig(epochs=3, batch_size=32, lr=3e-3, weight_decay=1e-4, seed=0)
-        monkeypatch.setenv("APAC_LAB_QUICK", "0")
-        assert strf_training().epochs == 10
+        assert strf_training() == TrainConfig(epochs=3, batch_size=32, lr=3e-3, weight_decay=1e-4, seed=0,
+                                              scheduler="onecycle", early_stopping_patience=3)
+        monkeypatch.setenv("APAC_LAB_QUICK", "0")  # the default budget: classroom
+        assert (strf_training().epochs, strf_training().early_stopping_patience) == (6, 6)
+        assert strf_training("full").epochs == 20
+        assert strf_training("classroom", epochs=2).early_stopping_patience == 2  # keeps the best epoch, never stops
+
+    def test_target_and_result_rows(self):
+        assert STRF_TARGET_ACCURACY == 0.93
+        rows = strf_result_rows({"Gabor STRF": 0.93, "free conv": 0.928})
+        assert rows == [
+            {"result": "Gabor STRF test accuracy", "value": 0.93, "target": ">= 0.93", "met": True},
+            {"result": "free conv test accuracy", "value": 0.928, "target": ">= 0.93", "met": False},
+        ]
+        assert [r["result"] for r in rows] == list(STRF_RESULT_NAMES.values())
+
+    def test_budget_lines_name_each_budgets_sizes(self):
+        lines = strf_budget_lines()
+        assert lines["quick"].startswith("both models, 3 epochs on 30 train clips per digit")
+        assert lines["classroom"] == "both models, 6 epochs on all train clips of FSDD, tested on all test clips"
+        assert lines["full"].startswith("both models, 20 epochs")
+
+
+@pytest.fixture(scope="module")
+def fsdd(real_fsdd_root):
+    """FSDD's official train and test splits (file lists only: nothing is read)."""
+    from apac_lab.data import load_fsdd
+
+    return load_fsdd(real_fsdd_root, split="train"), load_fsdd(real_fsdd_root, split="test")
+
+
+class TestSTRFSplits:
+    def test_validation_comes_from_train_and_never_from_test(self, fsdd):
+        train_set, test_set = fsdd
+        s = strf_splits(train_set, test_set, budget="classroom")
+        paths = {k: {c.path for c in getattr(s, k).clips} for k in ("train", "val", "test")}
+        assert not paths["val"] & paths["test"] and not paths["train"] & paths["test"]
+        assert not paths["val"] & paths["train"]
+        assert paths["val"] | paths["train"] == {c.path for c in train_set.clips}
+        assert paths["test"] == {c.path for c in test_set.clips}  # the official test split, whole
+        assert all(c.extra["index"] >= 5 for c in s.val.clips)  # FSDD's test takes are 0-4
+
+    def test_validation_holds_out_five_takes_of_every_digit_and_speaker(self, fsdd):
+        train_set, test_set = fsdd
+        s = strf_splits(train_set, test_set, budget="classroom")
+        groups = Counter((c.label, c.speaker) for c in s.val.clips)
+        assert set(groups.values()) == {STRF_VAL_PER_GROUP} == {5}
+        assert len(groups) == 10 * len(train_set.speakers)
+        assert len(s.train) == len(train_set) - len(s.val)
+
+    def test_the_draw_follows_the_seed(self, fsdd):
+        train_set, test_set = fsdd
+        def val(seed):
+            return [c.path for c in strf_splits(train_set, test_set, budget="classroom", seed=seed).val.clips]
+
+        assert val(0) == val(0) and val(0) != val(1)
+
+    def test_quick_budget_subsamples_each_split(self, fsdd):
+        train_set, test_set = fsdd
+        s = strf_splits(train_set, test_set, budget="quick")
+        assert (len(s.train), len(s.val), len(s.test)) == (300, 50, 100)
+        assert set(Counter(s.val.labels).values()) == {5}
+        assert not {c.path for c in s.val.clips} & {c.path for c in s.test.clips}
+
+    def test_a_test_set_that_overlaps_training_is_refused(self, fsdd):
+        train_set, _ = fsdd
+        with pytest.raises(ValueError, match="in both the training and the test set"):
+            strf_splits(train_set, train_set.subset(range(10)))
+
+    def test_too_few_training_clips_is_a_clear_error(self, tiny_fsdd):
+        from apac_lab.data import load_fsdd
+
+        train, test = load_fsdd(tiny_fsdd, split="train"), load_fsdd(tiny_fsdd, split="test")  # 2 takes per group
+        with pytest.raises(ValueError, match="has 2 clips, too few to hold out 5 for validation"):
+            strf_splits(train, test)
+
+
+class TestSTRFTraining:
+    def test_logmels_are_the_frontends_per_clip(self, tiny_fsdd):
+        from apac_lab import frontends as fe
+        from apac_lab.data import load_fsdd
+
+        ds = load_fsdd(tiny_fsdd, split="test")
+        frontend = fe.LogMel(sample_rate=8000, n_fft=256, hop_length=80, n_mels=16)
+        out = logmel_dataset(ds, frontend, batch_size=4, progress=False)
+        assert len(out) == len(ds) and out.classes == ds.classes
+        for i in (0, len(ds) - 1):
+            wave, label = ds[i]
+            assert torch.allclose(out[i][0], frontend(wave), atol=1e-5) and out[i][1].item() == label
+
+    def test_timing_leaves_the_model_untouched(self):
+        model = STRFClassifier(10, n_filters=2, kernel_size=(3, 5))
+        before = {k: v.clone() for k, v in model.state_dict().items()}
+        seconds = strf_seconds_per_epoch(model, 64, (16, 20), TrainConfig(batch_size=8))
+        assert seconds > 0
+        assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+    def test_training_validates_on_val_and_keeps_the_lowest_validation_loss(self):
+        torch.manual_seed(0)
+        x, y = torch.randn(48, 16, 20), torch.randint(0, 3, (48,))
+        train, val, test = (TensorDataset(x[a:b], y[a:b]) for a, b in ((0, 32), (32, 40), (40, 48)))
+        models = strf_models(3, n_filters=2, kernel_size=(3, 5))
+        seen = []
+        config = strf_training("quick", progress=False)
+        hists = train_strf_models(models, train, val, config,
+                                  callback_for=lambda name: (lambda rec: seen.append((name, rec["epoch"]))))
+        assert seen == [(n, e) for n in ("Gabor STRF", "free conv") for e in (1, 2, 3)]
+        assert {h["val_samples"] for hist in hists.values() for h in hist} == {8}
+        acc = strf_test_accuracy(models, test, config)
+        for name, model in models.items():
+            best = min(hists[name], key=lambda h: h["val_loss"])
+            assert evaluate(model, val, config)["loss"] == pytest.approx(best["val_loss"], rel=1e-5)
+            assert acc[name] == evaluate(model, test, config)["accuracy"]
+        table = strf_comparison(models, hists, acc).splitlines()
+        assert table[0].split()[:3] == ["model", "per", "filter"]
+        whole = sum(p.numel() for p in models["Gabor STRF"].parameters())
+        assert table[1].split()[:5] == ["Gabor", "STRF", "4", "8", f"{whole:,}"]
+        assert table[2].split()[:4] == ["free", "conv", "30", "60"]  # 2 x 3 x 5 per filter
+
+    @pytest.mark.parametrize("gabor, free, start", [
+        (0.92, 0.94, "The Gabor STRF layer trails the free convolution on the test split: 92.0% against 94.0%, 5 of"),
+        (0.96, 0.94, "The Gabor STRF layer is ahead of the free convolution on the test split: 96.0% against 94.0%"),
+        (0.94, 0.94, "The Gabor STRF layer and the free convolution tie on the test split: 94.0% against 94.0%, 0"),
+    ])
+    def test_verdict_says_who_is_ahead(self, gabor, free, start):
+        assert strf_verdict({"Gabor STRF": gabor, "free conv": free}, 250).startswith(start)
+
+    def test_verdict_weighs_the_gap_against_the_test_sets_noise(self):
+        # standard error of the difference: sqrt(0.9 * 0.1 / 100 + 0.93 * 0.07 / 100) = 3.9%, above a 3-clip gap
+        assert "3 of 100 clips (within about one standard error of a test set this size, 3.9%)" in strf_verdict(
+            {"Gabor STRF": 0.9, "free conv": 0.93}, 100)
+        assert "more than one standard error" in strf_verdict({"Gabor STRF": 0.8, "free conv": 0.9}, 100)
 
 
 class TestMSTSettings:
