@@ -270,3 +270,32 @@ class TestApacModes:
         baselines = train_baselines(plan, on_epoch_end=on_epoch_end)
         assert list(baselines) == ["mobilenetv2"] and called[-1] == "mobilenetv2"
         assert [r["result"] for r in headline_rows(runs, baselines)][-1] == "MobileNetV2 test accuracy"
+
+    def test_the_full_budget_says_its_download_and_time_before_it_starts(self, tmp_path, monkeypatch):
+        import apac_lab.train.throughput as tp
+        from apac_lab.recipes import apac_modes_plan, planned_runs
+        from apac_lab.recipes.apac_modes import full_budget_estimate
+
+        monkeypatch.setenv("APAC_LAB_DATA", str(tmp_path / "data"))
+        monkeypatch.setenv("APAC_LAB_CACHE", str(tmp_path / "cache"))
+        measured = []
+
+        def fake(s, n_classes, *, steps, warmup):  # the rates of a few real steps, fixed here
+            measured.append((s.dataset, s.model, s.mode, n_classes, steps))
+            return {"train_clips_per_s": 1000.0, "eval_clips_per_s": 4000.0, "device": "cuda", "step_seconds": 0.064}
+
+        monkeypatch.setattr(tp, "training_throughput", fake)
+        plan = apac_modes_plan("full")
+        assert list(planned_runs(plan)) == [
+            "FSDD front-end", "APAC std", "APAC mel", "APAC stft", "APAC mel+stft", "APAC mel+stft+fsdd", "mobilenetv2",
+            "resnet50", "vgg19", "mobilenetv2 (ImageNet)", "resnet50 (ImageNet)", "vgg19 (ImageNet)"]
+        est = full_budget_estimate(plan, steps=2)
+        assert measured[0] == ("fsdd", "apac", "mel+stft", 35, 2) and len(measured) == 12
+        sc = 80 * 84843 / 1000 + (80 * 9981 + 11005) / 4000  # Speech Commands v2: the official lists' sizes
+        fsdd = 80 * 2430 / 1000 + (80 * 270 + 300) / 4000  # 2,700 training recordings, a tenth for validation
+        imagenet = 30 * 84843 / 1000 + (30 * 9981 + 11005) / 4000
+        assert est["seconds"] == pytest.approx(fsdd + 8 * sc + 3 * imagenet)
+        lines = est["text"].splitlines()
+        assert lines[0].startswith("download: fsdd, 14.9 MiB (15,602,882 bytes)")
+        assert lines[1].startswith("download: speechcommands, 2.26 GiB (2,428,923,189 bytes)")
+        assert lines[2].startswith("expected time on cuda, from 2 timed training steps per run: ")
