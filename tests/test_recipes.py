@@ -267,6 +267,13 @@ class TestApacModes:
         assert torch.equal(start.mel_filterbank(), trained.mel_filterbank().cpu())  # the fifth mode's start...
         assert not torch.equal(start.mel_filterbank(), fifth["model"].frontend.mel_filterbank().cpu())  # ...trained
         assert all(r["seconds"] > 0 for r in runs.values())
+        from apac_lab.recipes import protocol_line
+
+        n = runs["std"]["clips"]
+        assert protocol_line(plan, runs) == (
+            "Protocol: the paper: Speech Commands v2 (35 words, 16 kHz; 84,843 / 9,981 / 11,005 clips), 80 epochs; "
+            f"this run: synthetic ({len(runs['std']['classes'])} classes, 8 kHz; {n['train']} / {n['validation']} / "
+            f"{n['test']} clips), 1 epoch.")
         baselines = train_baselines(plan, on_epoch_end=on_epoch_end)
         assert list(baselines) == ["mobilenetv2"] and called[-1] == "mobilenetv2"
         assert [r["result"] for r in headline_rows(runs, baselines)][-1] == "MobileNetV2 test accuracy"

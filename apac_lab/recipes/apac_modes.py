@@ -465,19 +465,17 @@ def protocol_line(plan: ModesPlan, runs: Mapping[str, dict]) -> str:
     sc = {k: figure(f"cassetta2023.speechcommands.{k}").value for k in ("train", "validation", "test", "classes")}
     paper = (f"the paper: Speech Commands v2 ({sc['classes']} words, 16 kHz; {sc['train']:,} / {sc['validation']:,} / "
              f"{sc['test']:,} clips), {figure('cassetta2023.settings.epochs_scratch').value} epochs")
-    any_run = next(iter(runs.values()))
-    m = any_run["metrics"]
-    clips = len(any_run["history"]) and any_run["history"][-1].get("train_samples")
-    val = any_run["history"][-1].get("val_samples") if any_run["history"] else None
+    any_run = next(r for name, r in runs.items() if name in MODES)
+    n, epochs = any_run["clips"], any_run["settings"].train.epochs
     speakers = ""
     if plan.dataset == "fsdd" and not any_run["data"].startswith("synthetic"):
         from apac_lab.data import load_dataset
 
-        n = len(load_dataset("fsdd", "test", verbose=False).speakers)
-        speakers = f", {n} speakers"
+        root = any_run["settings"].data_root
+        speakers = f", {len(load_dataset('fsdd', 'all', root=root, verbose=False).speakers)} speakers"
     ours = (f"this run: {any_run['data'].split('/')[0]} ({len(any_run['classes'])} classes, {plan.sample_rate // 1000} "
-            f"kHz{speakers}; {clips} / {val or 0} / {m.get('test_clips')} clips), "
-            f"{any_run['settings'].train.epochs} epochs")
+            f"kHz{speakers}; {n['train']:,} / {n['validation']:,} / {n['test']:,} clips), "
+            f"{epochs} epoch{'s' if epochs != 1 else ''}")
     return f"Protocol: {paper}; {ours}."
 
 
@@ -534,10 +532,10 @@ def format_rows(rows: list[dict], columns: list[str] | None = None) -> str:
             return str(v)
         if "acc" in col:
             return f"{100 * v:.1f}%"
-        if "s/epoch" in col or "time" in col or "seconds" in col:
-            return f"{v:.1f}"
         if isinstance(v, int):
             return f"{v:,}"
+        if "s/epoch" in col or "time" in col or "seconds" in col:
+            return f"{v:.1f}"
         return f"{v:g}"
 
     table = [columns] + [[show(c, r.get(c)) for c in columns] for r in rows]

@@ -359,4 +359,5 @@ def _run(s: RunSettings, out: Path, distributed: bool, main_proc: bool, device: 
         say(f"[{PROG}] test accuracy {result['accuracy']:.4f} on {metrics['test_clips']} clips; results in {out}/")
     model.eval()
     return {"model": model, "classes": classes, "history": history, "test": result, "metrics": metrics,
-            "out": out, "data": train.name}
+            "out": out, "data": train.name,
+            "clips": {"train": len(train), "validation": len(val) if val is not None else 0, "test": len(test)}}
