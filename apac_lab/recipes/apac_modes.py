@@ -52,7 +52,7 @@ from apac_lab.models import MODES, TRAINABLE_MEL_STFT
 from apac_lab.papers import CASSETTA_TABLE2, CASSETTA_TABLE3, CASSETTA_TABLE4, figure
 from apac_lab.train import RunSettings, run, run_settings
 from apac_lab.train.options import PRESETS, preset_departures
-from apac_lab.utils import current_budget
+from apac_lab.utils import by_budget, current_budget
 
 __all__ = [
     "TARGET_APAC_TEST_ACCURACY", "ModesPlan", "apac_modes_plan", "mode_settings", "baseline_settings",
@@ -132,18 +132,18 @@ def apac_modes_plan(budget: str | None = None, *, out: str = "runs/05_apac") -> 
             pretrained=dict(preset="paper-pretrained"),
             pretrain=dict(preset="paper-scratch", sample_rate=16000, val_fraction=0.1, batch_size=64, seed=0),
             out=out)
-    # FSDD at 8 kHz: the classroom recipe, and quick's taste of it.
-    common = dict(dataset="fsdd", sample_rate=8000, clip_seconds=1.0, val_fraction=0.1, batch_size=32, seed=0,
+    # FSDD at 8 kHz: the classroom recipe, and quick's taste of it (the same settings, smaller).
+    def pick(quick, classroom):
+        return by_budget(quick=quick, classroom=classroom, full=None, budget=budget)
+
+    common = dict(dataset="fsdd", sample_rate=8000, clip_seconds=1.0, val_fraction=0.1, seed=0,
                   scheduler="onecycle", lr=3e-3, label_smoothing=0.1, time_shift=0.1, speed=[0.9, 1.1],
-                  quiet=False)
-    if budget == "quick":
-        common.update(batch_size=8, per_class=2, test_per_class=2, max_steps_per_epoch=2, quiet=True)
-    quick = budget == "quick"
+                  batch_size=pick(8, 32), per_class=pick(2, None), test_per_class=pick(2, None),
+                  max_steps_per_epoch=pick(2, None), quiet=pick(True, False))
     return ModesPlan(
         budget, common,
-        apac=dict(model="apac", preset="paper-scratch", epochs=1 if quick else 15, model_kwargs=dict(_CLASSROOM_MODEL)),
-        baseline=dict(preset="paper-scratch", epochs=1 if quick else 10,
-                      model_kwargs={"n_mels": _CLASSROOM_MODEL["n_mels"]}),
+        apac=dict(model="apac", preset="paper-scratch", epochs=pick(1, 15), model_kwargs=dict(_CLASSROOM_MODEL)),
+        baseline=dict(preset="paper-scratch", epochs=pick(1, 10), model_kwargs={"n_mels": _CLASSROOM_MODEL["n_mels"]}),
         baselines=("mobilenetv2",), trainable_frontend={"frontend_lr_scale": 0.1}, out=out)
 
 
