@@ -306,3 +306,19 @@ class TestApacModes:
         assert lines[0].startswith("download: fsdd, 14.9 MiB (15,602,882 bytes)")
         assert lines[1].startswith("download: speechcommands, 2.26 GiB (2,428,923,189 bytes)")
         assert lines[2].startswith("expected time on cuda, from 2 timed training steps per run: ")
+
+    def test_with_a_separate_pretraining_the_fifth_mode_starts_from_fsdd(self, tmp_path):
+        from apac_lab.recipes import ModesPlan, train_five_modes
+
+        common = dict(dataset="synthetic", sample_rate=8000, per_class=2, test_per_class=1, val_fraction=0.0,
+                      batch_size=4, max_steps_per_epoch=1, seed=0, quiet=True, device="cpu")
+        plan = ModesPlan("full", common, apac=dict(model="tiny", epochs=1), baseline=dict(epochs=1), baselines=(),
+                         pretrain=dict(common, dataset="fsdd", epochs=1), out=str(tmp_path))
+        runs = train_five_modes(plan, modes=("mel+stft+fsdd",))
+        assert list(runs) == ["fsdd front-end", "mel+stft+fsdd"]
+        assert runs["fsdd front-end"]["settings"].dataset == "fsdd" and runs["fsdd front-end"]["data"].endswith("fsdd/train")
+        assert runs["mel+stft+fsdd"]["frontend_from"] == "fsdd front-end"
+        assert runs["mel+stft+fsdd"]["settings"].checkpoint == str(runs["fsdd front-end"]["out"] / "frontend.pt")
+        with pytest.raises(ValueError, match="train mode 'mel\\+stft' first"):
+            train_five_modes(ModesPlan("quick", common, apac=dict(model="tiny", epochs=1), baseline={}, baselines=(),
+                                       out=str(tmp_path / "b")), modes=("mel+stft+fsdd",))
