@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from apac_lab.recipes import (  # noqa: E402
-    MSTSettings, data_needed, estimate_run, format_estimate, format_results, load_segments, record_results,
-    result_rows, run_comparison,
+    MSTSettings, mst_data_needed, mst_estimate_run, format_mst_estimate, format_results, load_segments, record_results,
+    mst_result_rows, run_comparison,
 )
 from apac_lab.recipes.mst_piczak import TRAININGS  # noqa: E402
 from apac_lab.train import TrainConfig  # noqa: E402
@@ -65,12 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     settings = MSTSettings.for_budget(**overrides)
     budget, why = budget_reason()
     print(f"[mst_piczak] budget {budget!r} ({why}): {settings}")
-    print(data_needed(settings))
+    print(mst_data_needed(settings))
     segments = load_segments(settings)
-    print(format_estimate(estimate_run(settings, segments, configs=tuple(configs))))
+    print(format_mst_estimate(mst_estimate_run(settings, segments, configs=tuple(configs))))
     result = run_comparison(settings, configs=tuple(configs), segments=segments)
     print(format_results(result))
-    record_results("04_learning_the_mel_mstmodel", result_rows(result), seed=settings.seed)
+    record_results("04_learning_the_mel_mstmodel", mst_result_rows(result), seed=settings.seed)
     if out_json:
         out_json.write_text(json.dumps({"settings": settings.to_dict(), "rows": result["rows"],
                                         "mst_scores": result["mst_scores"], "mst_history": result["mst_history"]},

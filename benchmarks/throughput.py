@@ -1,6 +1,6 @@
-"""Training throughput in clips per second: the real training loop (``apac_lab.train.fit``)
-on random 1 s clips at 16 kHz, on the CPU and, where there is one, a CUDA GPU with mixed
-precision.
+"""Training throughput in clips per second: the real training loop (``apac_lab.train.fit``, through
+``apac_lab.train.training_throughput``, which the full budget's time estimate uses) on random 1 s
+clips at 16 kHz, on the CPU and, where there is one, a CUDA GPU with mixed precision.
 
 Each model is trained for ``--warmup`` steps (not timed: allocation, kernel selection),
 then ``--steps`` timed steps; the figure is clips seen / seconds of those steps (forward,
@@ -26,27 +26,15 @@ sys.path.insert(0, str(ROOT))
 
 def measure(name: str, mode: str, device: str, *, batch_size: int, steps: int, warmup: int, amp: bool,
             sample_rate: int = 16000, n_classes: int = 35) -> dict:
-    import torch
-    from torch.utils.data import TensorDataset
+    """One model's rate, by :func:`apac_lab.train.training_throughput` (what the full budget's
+    time estimate uses)."""
+    from apac_lab.train import run_settings, training_throughput
 
-    from apac_lab.models import build_model, count_parameters
-    from apac_lab.train import TrainConfig, fit
-
-    torch.manual_seed(0)
-    model = build_model(name, n_classes=n_classes, sample_rate=sample_rate, mode=mode)
-    n = batch_size * (steps + warmup)
-    data = TensorDataset(torch.randn(n, sample_rate) * 0.1, torch.randint(0, n_classes, (n,)))
-
-    def cfg(k):
-        return TrainConfig(epochs=1, batch_size=batch_size, device=device, amp=amp, progress=False,
-                           max_steps_per_epoch=k)
-
-    fit(model, data, None, cfg(warmup))  # warm-up, not timed
-    hist = fit(model, data, None, cfg(steps))  # fit synchronises: it reads each step's loss
-    seconds = hist[-1]["train_seconds"]
+    s = run_settings(dataset="speechcommands", model=name, mode=mode, sample_rate=sample_rate, batch_size=batch_size,
+                     device=device, amp=amp, seed=0)
+    r = training_throughput(s, n_classes, steps=steps, warmup=warmup)
     return {"model": name, "mode": mode, "device": device, "amp": amp and device.startswith("cuda"),
-            "params": count_parameters(model), "clips_per_s": hist[-1]["train_samples"] / seconds,
-            "step_s": seconds / steps}
+            "params": r["parameters"], "clips_per_s": r["train_clips_per_s"], "step_s": r["step_seconds"]}
 
 
 def main(argv=None) -> int:

@@ -68,8 +68,13 @@ def make_esc50(root: Path, rows=ESC_ROWS, *, rate: int = 44100, seconds: float =
     return root
 
 
-def make_fsdd_tar(path: Path, folder: str = "free-spoken-digit-dataset-1.0.9") -> Path:
-    """A tar.gz in FSDD's release layout: 2 digits x 2 speakers x indices 0..5, 8 kHz."""
+def make_fsdd_tar(path: Path, folder: str | None = None) -> Path:
+    """A tar.gz in FSDD's release layout: 2 digits x 2 speakers x indices 0..5, 8 kHz, under ``folder``
+    (None: the pinned release's top folder)."""
+    if folder is None:
+        from apac_lab.data import DOWNLOADS
+
+        folder = DOWNLOADS["fsdd"].folder
     with tarfile.open(path, "w:gz") as tar:
         for d in range(2):
             for spk in ("zoe", "yan"):

@@ -91,15 +91,41 @@ def test_resnet_first_conv_adaptation_on_a_partial_state_dict():
 def test_pretrained_errors_without_downloading(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", lambda *a, **k: pytest.fail("tried to download"))
+    monkeypatch.setattr(torch.hub, "download_url_to_file", lambda *a, **k: pytest.fail("tried to download"))
     with pytest.raises(RuntimeError, match="downloads are off"):
         load_imagenet_weights(MobileNetV2(3), True, "mobilenetv2")
     with pytest.raises(FileNotFoundError):
         load_imagenet_weights(MobileNetV2(3), tmp_path / "missing.pth", "mobilenetv2")
     torch.save({"conv1.weight": torch.zeros(64, 3, 7, 7)}, tmp_path / "resnet.pth")
-    with pytest.raises(ValueError, match="right architecture"):
+    with pytest.raises(ValueError, match=r"fits only 0 of .* is this mobilenetv2's file \(mobilenet_v2-b0353104.pth\)"):
         load_imagenet_weights(MobileNetV2(3), tmp_path / "resnet.pth", "mobilenetv2")
+    (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="junk.pth is not a torchvision weights file that torch.load can read"):
+        load_imagenet_weights(MobileNetV2(3), tmp_path / "junk.pth", "mobilenetv2")
+    torch.save([torch.zeros(3)], tmp_path / "list.pth")
+    with pytest.raises(ValueError, match="list.pth does not hold a state dict"):
+        load_imagenet_weights(MobileNetV2(3), tmp_path / "list.pth", "mobilenetv2")
     with pytest.raises(ValueError, match="no ImageNet weights for 'apac'"):
         load_imagenet_weights(MobileNetV2(3), True, "apac")
+
+
+def test_the_cached_weights_file_is_used_and_nothing_downloaded(tmp_path, monkeypatch):
+    from apac_lab.models import IMAGENET_URLS, imagenet_weights_file
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    monkeypatch.setattr(torch.hub, "download_url_to_file", lambda *a, **k: pytest.fail("tried to download"))
+    cached = tmp_path / "hub" / "checkpoints" / IMAGENET_URLS["mobilenetv2"].rsplit("/", 1)[-1]
+    cached.parent.mkdir(parents=True)
+    torch.manual_seed(2)
+    sd = MobileNetV2(1000, in_channels=3).state_dict()
+    torch.save(sd, cached)
+    assert imagenet_weights_file("mobilenetv2", download=False) == cached
+    mono = MobileNetV2(4)
+    load_imagenet_weights(mono, True, "mobilenetv2")
+    assert torch.equal(mono.state_dict()["features.3.conv.1.0.weight"], sd["features.3.conv.1.0.weight"])
+    monkeypatch.delenv("APAC_LAB_OFFLINE", raising=False)
+    with pytest.raises(RuntimeError, match="not cached .* and download=False"):
+        imagenet_weights_file("resnet50", download=False)
 
 
 @pytest.mark.parametrize("cls", [MobileNetV2, ResNet50])

@@ -136,6 +136,125 @@ class TestSettings:
         assert old is run_settings
 
 
+class TestPresets:
+    """The paper's training settings by one name (Cassetta 2023, section 8)."""
+
+    def test_the_presets_are_the_papers_settings(self):
+        from apac_lab.papers import figure
+        from apac_lab.train import PRESETS
+
+        # "Adam as optimizer, learning rate equal to 1e-3 and a value for the weight decay equal to 1e-3 for 80
+        # epochs for the models without pretraining, while in the other case we used the same optimizer but with a
+        # lower learning rate (1e-4) and a lower number of epochs (30)"
+        assert PRESETS == {
+            "paper-scratch": {"optimizer": "adam", "weight_decay": 1e-3, "lr": 1e-3, "epochs": 80},
+            "paper-pretrained": {"optimizer": "adam", "weight_decay": 1e-3, "lr": 1e-4, "epochs": 30},
+        }
+        assert PRESETS["paper-pretrained"]["lr"] == figure("cassetta2023.settings.lr_pretrained").value
+
+    @pytest.mark.parametrize("name, lr, epochs", [("paper-scratch", 1e-3, 80), ("paper-pretrained", 1e-4, 30)])
+    def test_one_name_on_the_command_line_sets_them(self, name, lr, epochs):
+        s = run_settings_from_argv(["--dataset", "speechcommands", "--preset", name])
+        assert (s.preset, s.train.optimizer, s.train.lr, s.train.weight_decay, s.train.epochs) == (
+            name, "adam", lr, 1e-3, epochs)
+        assert s.to_dict()["preset"] == name  # run.json says which preset the run started from
+
+    def test_what_is_given_overrides_the_preset_and_is_listed(self, tmp_path):
+        from apac_lab.train import preset_departures
+
+        s = run_settings_from_argv(["--dataset", "fsdd", "--preset", "paper-scratch", "--epochs", "3",
+                                    "--optimizer", "sgd"])
+        assert (s.train.epochs, s.train.optimizer, s.train.lr) == (3, "sgd", 1e-3)
+        assert preset_departures(s) == [("optimizer", "adam", "sgd"), ("epochs", 80, 3)]
+        cfg = tmp_path / "cfg.json"
+        cfg.write_text(json.dumps({"dataset": "fsdd", "lr": 0.05}))
+        s = run_settings_from_argv(["--config", str(cfg), "--preset", "paper-pretrained"])
+        assert (s.train.lr, s.train.epochs) == (0.05, 30)  # the file names lr: it wins
+        assert run_settings(dataset="fsdd", preset="paper-pretrained").train.lr == 1e-4  # the notebooks' way
+
+    def test_a_run_trains_with_the_presets_settings(self, tmp_path):
+        out = tmp_path / "p"
+        assert main(["--dataset", "synthetic", "--model", MODEL, "--sample-rate", "8000", "--per-class", "4",
+                     "--test-per-class", "2", "--preset", "paper-pretrained", "--epochs", "1", "--quiet",
+                     "--out", str(out)]) == 0
+        group = torch.load(out / "last.pt", weights_only=True)["optimizer"]["param_groups"][0]
+        assert (group["lr"], group["weight_decay"]) == (1e-4, 1e-3)
+        assert "betas" in group  # Adam
+        saved = json.loads((out / "run.json").read_text())
+        assert saved["preset"] == "paper-pretrained" and saved["train"]["lr"] == 1e-4
+        assert run_settings_from_argv(["--config", str(out / "run.json"), "--allow-code"]).train.epochs == 1
+
+    def test_an_unknown_preset_is_one_line(self, tmp_path, capsys):
+        assert main(["--dataset", "fsdd", "--preset", "paper", "--out", str(tmp_path / "x")]) == 2
+        assert "--preset: invalid choice: 'paper'" in _one_line_error(capsys)
+        with pytest.raises(UsageError, match="--preset must be one of"):
+            run_settings(dataset="fsdd", preset="paper")
+
+
+@pytest.fixture(scope="module")
+def imagenet_file(tmp_path_factory):
+    """A torchvision-format MobileNetV2 state dict (RGB input, 1000 classes; width 0.25 to stay small)."""
+    from apac_lab.models import MobileNetV2
+
+    torch.manual_seed(5)
+    rgb = MobileNetV2(1000, in_channels=3, width_mult=0.25)
+    with torch.no_grad():
+        for p in rgb.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    path = tmp_path_factory.mktemp("imagenet") / "mobilenet_v2.pth"
+    torch.save(rgb.state_dict(), path)
+    return path
+
+
+class TestPretrained:
+    """--pretrained PATH: a local torchvision weights file for a baseline, adapted to one channel."""
+
+    ARGS = ["--dataset", "synthetic", "--model", "mobilenetv2", "--model-kwargs", '{"width_mult": 0.25}',
+            "--sample-rate", "8000", "--per-class", "2", "--test-per-class", "1", "--val-fraction", "0",
+            "--quiet"]
+
+    def test_the_file_is_loaded_with_rgb_summed_into_one_channel(self, imagenet_file, capsys):
+        from apac_lab.train import build_from_settings
+
+        sd = torch.load(imagenet_file, weights_only=True)
+        s = run_settings_from_argv(self.ARGS + ["--pretrained", str(imagenet_file), "--preset", "paper-pretrained"])
+        assert (s.pretrained, s.train.lr, s.train.epochs) == (str(imagenet_file), 1e-4, 30)
+        model = build_from_settings(s, 10)
+        got = model.backbone.state_dict()
+        assert torch.allclose(got["features.0.0.weight"], sd["features.0.0.weight"].sum(1, keepdim=True))
+        assert got["features.0.0.weight"].shape[1] == 1
+        assert torch.equal(got["features.7.conv.1.0.weight"], sd["features.7.conv.1.0.weight"])
+        assert got["classifier.1.weight"].shape == (10, 1280)  # a new layer for the task's classes
+        assert "ImageNet weights loaded" in capsys.readouterr().out
+
+    def test_a_run_trains_from_the_file(self, imagenet_file, tmp_path):
+        out = tmp_path / "run"
+        assert main(self.ARGS + ["--pretrained", str(imagenet_file), "--epochs", "1", "--max-steps-per-epoch", "1",
+                                 "--batch-size", "4", "--out", str(out)]) == 0
+        assert json.loads((out / "run.json").read_text())["pretrained"] == str(imagenet_file)
+        before = torch.load(imagenet_file, weights_only=True)["features.7.conv.1.0.weight"]
+        after = _weights(out)["backbone.features.7.conv.1.0.weight"]
+        assert after.shape == before.shape and 0 < (after - before).abs().max() < 0.1  # one small step from it
+
+    @pytest.mark.parametrize("extra, words", [
+        (["--pretrained", "/nonexistent/w.pth"], "--pretrained /nonexistent/w.pth does not exist: download "
+                                                 "https://download.pytorch.org/models/mobilenet_v2-b0353104.pth"),
+        (["--model", "apac", "--pretrained", "FILE"], "--pretrained: apac has no ImageNet weights"),
+        (["--model", "resnet50", "--model-kwargs", "{}", "--pretrained", "FILE"], "fits only"),
+        (["--pretrained", "JUNK"], "is not a torchvision weights file"),
+    ])
+    def test_bad_weights_are_one_line(self, extra, words, imagenet_file, tmp_path, capsys):
+        junk = tmp_path / "junk.pth"
+        junk.write_bytes(b"\x00 not torch")
+        extra = [str(imagenet_file) if e == "FILE" else str(junk) if e == "JUNK" else e for e in extra]
+        assert main(self.ARGS + ["--epochs", "1", "--out", str(tmp_path / "x")] + extra) == 2
+        assert words in _one_line_error(capsys)
+
+    def test_a_run_json_of_the_previous_release_with_pretrained_false_reads(self, tmp_path):
+        (tmp_path / "old.json").write_text(json.dumps({"dataset": "synthetic", "model": "tiny", "pretrained": False}))
+        assert run_settings_from_argv(["--config", str(tmp_path / "old.json")]).pretrained is None
+
+
 def _run_dir(tmp_path, epochs=2, name="run", extra=()):
     out = tmp_path / name
     assert main(BASE + ["--epochs", str(epochs), "--batch-size", "16", "--out", str(out), *extra]) == 0

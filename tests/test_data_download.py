@@ -86,12 +86,23 @@ def test_esc50_needs_a_hash_and_unpacks_a_zip(server, tmp_path):
 
 
 def test_pinned_hashes_are_the_published_ones():
-    # FSDD v1.0.9: TensorFlow Datasets' tensorflow_datasets/audio/spoken_digit/checksums.tsv pins this
-    # archive as 11975353 bytes with SHA-256 8bc44cde...00c0.
+    # FSDD v1.0.10, the release with the paper's 6 speakers and 3,000 recordings (Cassetta 2023, section 7.2):
+    # GitHub's tarball of the tag, rebuilt as `git archive --format=tar --prefix=free-spoken-digit-dataset-1.0.10/
+    # v1.0.10 | gzip -n`, is 15,602,882 bytes with this SHA-256.
     fsdd = DOWNLOADS["fsdd"]
-    assert fsdd.url == "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.9.tar.gz"
-    assert fsdd.sha256 == "8bc44cde129d505cbbb6b365c09f80c663f2aa77578afc634e6141a2f87100c0"
-    assert fsdd.size == 11_975_353
+    assert fsdd.url == "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.10.tar.gz"
+    assert fsdd.sha256 == "feb479fad3a37883c3d21ed7f982281c2dd1c18d5aefd7e8a5d50f58023392aa"
+    assert fsdd.size == 15_602_882
+    assert (fsdd.filename, fsdd.folder) == ("free-spoken-digit-dataset-1.0.10.tar.gz", "free-spoken-digit-dataset-1.0.10")
+    # The same recipe on tag v1.0.9 reproduces exactly what TensorFlow Datasets publishes for GitHub's v1.0.9
+    # tarball (tensorflow_datasets/audio/spoken_digit/checksums.tsv: 11975353 bytes, SHA-256 8bc44cde...00c0);
+    # the kit keeps that release's pin beside the current one.
+    from apac_lab.data.fsdd import FSDD_V1_0_9_ARCHIVE
+
+    assert FSDD_V1_0_9_ARCHIVE["url"] == fsdd.url.replace("v1.0.10", "v1.0.9")
+    assert FSDD_V1_0_9_ARCHIVE["sha256"] == "8bc44cde129d505cbbb6b365c09f80c663f2aa77578afc634e6141a2f87100c0"
+    assert FSDD_V1_0_9_ARCHIVE["size"] == 11_975_353
+    assert DOWNLOADS["speechcommands"].size == 2_428_923_189  # as TensorFlow Datasets and ESPnet record it
     # Speech Commands v0.02: the hash torchaudio pins for the same URL (read from the installed torchaudio).
     from torchaudio.datasets import speechcommands as torchaudio_sc
 
@@ -241,7 +252,7 @@ def test_zip_symlink_is_refused(tmp_path):
 
 def test_malicious_archive_served_over_http_leaves_nothing(server, tmp_path):
     folder, base = server
-    archive = _tar_with(folder / "evil.tar", [_file("free-spoken-digit-dataset-1.0.9/ok.txt"), _file("../../pwned.txt")])
+    archive = _tar_with(folder / "evil.tar", [_file("free-spoken-digit-dataset-1.0.10/ok.txt"), _file("../../pwned.txt")])
     root = tmp_path / "dl" / "fsdd"
     with pytest.raises(UnsafeArchiveError):
         download_dataset("fsdd", root, url=f"{base}/evil.tar", sha256=sha256sum(archive), progress=False)

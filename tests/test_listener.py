@@ -268,7 +268,7 @@ def test_recipes_end_to_end_on_a_tiny_set():
 
 
 # -------------------------------------------------------------------- the budgets' settings
-from apac_lab.recipes import (ACCURACY_RESULT, R2_RESULT, TARGETS, listener_data, listener_result_rows,  # noqa: E402
+from apac_lab.recipes import (LISTENER_ACCURACY_RESULT, LISTENER_R2_RESULT, LISTENER_TARGETS, listener_data, listener_result_rows,  # noqa: E402
                               listener_settings, paper_listener, paper_listener_training, peak_bin_agreement,
                               probe_embeddings)
 
@@ -298,8 +298,8 @@ def test_budgets_differ_only_in_sizes_and_full_is_the_articles():
 
 def test_result_rows_carry_the_targets():
     rows = listener_result_rows(0.93, 0.91)
-    assert [r["result"] for r in rows] == [R2_RESULT, ACCURACY_RESULT]
-    assert [r["target"] for r in rows] == [f">= {TARGETS['r2']}", f">= {TARGETS['accuracy']}"]
+    assert [r["result"] for r in rows] == [LISTENER_R2_RESULT, LISTENER_ACCURACY_RESULT]
+    assert [r["target"] for r in rows] == [f">= {LISTENER_TARGETS['r2']}", f">= {LISTENER_TARGETS['accuracy']}"]
     assert [r["met"] for r in listener_result_rows(0.89, 0.90)] == [False, True]
 
 

@@ -349,43 +349,43 @@ def test_config_a_with_deltas_in_the_experiment_and_its_table(tiny):
 
 
 def test_result_rows_hold_the_targets():
-    from apac_lab.recipes import RESULT_NAMES, TARGETS, result_rows
+    from apac_lab.recipes import MST_RESULT_NAMES, MST_TARGETS, mst_result_rows
 
     result = {"mst_scores": {"ratio": 0.4, "met": True},
               "rows": [{"config": c, "majority": v} for c, v in zip("abcd", (0.95, 0.3, 0.25, 0.5))]}
-    rows = result_rows(result)
-    assert [r["result"] for r in rows] == [RESULT_NAMES[k] for k in ("mst", "a", "b", "c", "d")]
+    rows = mst_result_rows(result)
+    assert [r["result"] for r in rows] == [MST_RESULT_NAMES[k] for k in ("mst", "a", "b", "c", "d")]
     assert [r["value"] for r in rows] == [0.4, 0.95, 0.3, 0.25, 0.5]
     assert [r["met"] for r in rows] == [True, True, True, False, True]  # (c) below (b)
-    assert rows[1]["target"] == f">= {TARGETS['a_accuracy']}" and rows[3]["target"] == ">= (b) = 0.300"
-    assert TARGETS == {"mst_mse_ratio": 0.5, "a_accuracy": 0.90}
+    assert rows[1]["target"] == f">= {MST_TARGETS['a_accuracy']}" and rows[3]["target"] == ">= (b) = 0.300"
+    assert MST_TARGETS == {"mst_mse_ratio": 0.5, "a_accuracy": 0.90}
 
 
 def test_the_estimate_times_real_steps_of_every_training(tiny):
-    from apac_lab.recipes import estimate_run, format_estimate
+    from apac_lab.recipes import mst_estimate_run, format_mst_estimate
 
     s, segs = _tiny(mst_training={"epochs": 3}), tiny["segments"]
-    est = estimate_run(s, segs, steps=1)
+    est = mst_estimate_run(s, segs, steps=1)
     names = [t["name"] for t in est["trainings"]]
     assert names == ["MSTmodel"] + [PICZAK_CONFIGS[c]["name"] for c in "abcd"]
     mst = est["trainings"][0]
     assert mst["epochs"] == 3 and mst["steps_per_epoch"] == -(-len(segs["train"]) // s.mst_training.batch_size)
     assert all(t["seconds_per_step"] > 0 for t in est["trainings"])
     assert est["seconds"] == pytest.approx(sum(t["seconds"] for t in est["trainings"]))
-    text = format_estimate(est)
+    text = format_mst_estimate(est)
     assert "ms/step" in text and "in all: about" in text
 
 
 def test_data_needed_says_what_to_download(monkeypatch, tmp_path):
-    from apac_lab.recipes import MSTSettings, data_needed
+    from apac_lab.recipes import MSTSettings, mst_data_needed
 
     monkeypatch.setenv("APAC_LAB_DATA", str(tmp_path))
     monkeypatch.setattr("apac_lab.data.resolve.data_home", lambda: tmp_path / "cache")
     full = MSTSettings.full()
-    assert "forbids the download" in data_needed(full) and "SYNTHETIC" in data_needed(full)
+    assert "forbids the download" in mst_data_needed(full) and "SYNTHETIC" in mst_data_needed(full)
     monkeypatch.setenv("APAC_LAB_OFFLINE", "0")
-    assert "download it first" in data_needed(full) and "github.com/karolpiczak/ESC-50" in data_needed(full)
-    assert "downloaded first (12 MB" in data_needed(MSTSettings.classroom())
+    assert "download it first" in mst_data_needed(full) and "github.com/karolpiczak/ESC-50" in mst_data_needed(full)
+    assert "downloaded first (12 MB" in mst_data_needed(MSTSettings.classroom())
     (tmp_path / "fsdd").mkdir()
     (tmp_path / "fsdd" / "x.wav").write_bytes(b"")
-    assert "found at" in data_needed(MSTSettings.classroom())
+    assert "found at" in mst_data_needed(MSTSettings.classroom())

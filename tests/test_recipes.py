@@ -327,3 +327,185 @@ class TestRecordResults:
 
         with pytest.raises(ValueError, match=match):
             record_results("demo", rows, quiet=True)
+
+
+# --- notebook 05: APAC's five modes and the baselines, the paper's tables -----------------------
+
+class TestApacModes:
+    def test_classroom_is_fsdd_at_8_khz_with_the_papers_optimiser(self):
+        from apac_lab.models import MODES
+        from apac_lab.recipes import apac_modes_plan, mode_settings
+
+        plan = apac_modes_plan("classroom")
+        for mode in MODES[:4]:
+            s = mode_settings(plan, mode)
+            assert (s.dataset, s.sample_rate, s.holdout_speakers, s.val_fraction, s.mode) == ("fsdd", 8000, None, 0.1,
+                                                                                             mode)
+            assert (s.preset, s.train.optimizer, s.train.weight_decay, s.train.epochs) == ("paper-scratch", "adam",
+                                                                                          1e-3, 15)
+            assert s.train.frontend_lr_scale == (1.0 if mode == "std" else 0.1)
+        with pytest.raises(ValueError, match="--checkpoint"):
+            mode_settings(plan, "mel+stft+fsdd")  # the fifth mode needs the FSDD front-end
+
+    def test_quick_is_the_classroom_run_made_small(self):
+        from apac_lab.models import MODES
+        from apac_lab.recipes import apac_modes_plan, baseline_settings, mode_settings
+
+        small = {"epochs", "batch_size", "per_class", "test_per_class", "max_steps_per_epoch", "quiet", "out"}
+        for make in [lambda p: mode_settings(p, m) for m in MODES[:4]] + [lambda p: baseline_settings(p, "mobilenetv2")]:
+            q, c = make(apac_modes_plan("quick")).to_flat(), make(apac_modes_plan("classroom")).to_flat()
+            assert {k for k in c if q[k] != c[k]} <= small
+
+    def test_full_is_the_papers_protocol(self, tmp_path):
+        from apac_lab.recipes import (
+            apac_modes_plan, baseline_settings, departures, frontend_pretraining_settings, mode_settings,
+        )
+
+        plan = apac_modes_plan("full")
+        (tmp_path / "frontend.pt").write_bytes(b"")
+        for mode in ("std", "mel", "stft", "mel+stft", "mel+stft+fsdd"):
+            s = mode_settings(plan, mode, checkpoint=tmp_path / "frontend.pt" if mode.endswith("fsdd") else None)
+            assert (s.dataset, s.sample_rate, s.model_kwargs, s.train.lr, s.train.epochs) == (
+                "speechcommands", 16000, {}, 1e-3, 80)
+            assert departures(s) == []  # the paper's data, front-end, model and training settings
+        scratch = baseline_settings(plan, "resnet50")
+        (tmp_path / "w.pth").write_bytes(b"")
+        imagenet = baseline_settings(plan, "resnet50", pretrained=tmp_path / "w.pth")
+        assert (scratch.train.lr, scratch.train.epochs, scratch.pretrained) == (1e-3, 80, None)
+        assert (imagenet.train.lr, imagenet.train.epochs, imagenet.pretrained) == (1e-4, 30, str(tmp_path / "w.pth"))
+        assert scratch.out != imagenet.out
+        pre = frontend_pretraining_settings(plan)
+        assert (pre.dataset, pre.mode, pre.model, pre.sample_rate, pre.train.epochs) == ("fsdd", "mel+stft", "apac",
+                                                                                       16000, 80)
+
+    def test_departures_of_the_classroom_run(self):
+        from apac_lab.recipes import apac_modes_plan, departures, mode_settings
+
+        plan = apac_modes_plan("classroom")
+        got = {k: (p, o) for k, p, o in departures(mode_settings(plan, "mel"))}
+        assert got["epochs"] == (80, 15) and got["lr"] == (1e-3, 3e-3) and got["sample_rate"] == (16000, 8000)
+        assert got["n_fft, hop_length"] == ("2048, 512", "1024, 256 (the same 128 ms and 32 ms)")
+        assert got["n_mels"] == (128, 40) and got["front-end learning rate"] == ("the network's", "0.1 x the network's")
+        assert "front-end learning rate" not in {k for k, _, _ in departures(mode_settings(plan, "std"))}
+
+    def test_the_tables_put_the_papers_numbers_beside_this_run(self):
+        from apac_lab.recipes import table2_rows, table3_rows, table4_rows
+
+        p = "paper (Speech Commands v2)"
+        t3 = table3_rows({})
+        assert [(r["mode"], r[f"{p}: train acc"], r[f"{p}: val acc"]) for r in t3] == [
+            ("std", 0.91, 0.92), ("mel", 0.89, 0.91), ("stft", 0.88, 0.88), ("mel+stft", 0.89, 0.90),
+            ("mel+stft+fsdd", 0.90, 0.91)]  # Cassetta (2023), Table 3
+        assert all(r["this run: test acc"] is None for r in t3)
+        t2 = table2_rows({})
+        assert [(r["model"], r["ImageNet pre-trained"], r[f"{p}: val acc"], r[f"{p}: time (s)"]) for r in t2] == [
+            ("VGG19", "no", 0.78, 230), ("ResNet50", "no", 0.72, 175), ("MobileNetV2", "no", 0.63, 105),
+            ("VGG19", "yes", 0.88, None), ("ResNet50", "yes", 0.83, None), ("MobileNetV2", "yes", 0.87, None)]
+        t4 = table4_rows({"std": self._result(0.99)}, {"mobilenetv2": self._result(0.95)})
+        assert [(r["model"], r["this run: test acc"], r[f"{p}: test acc"]) for r in t4] == [
+            ("APAC (std)", 0.99, 0.914), ("APAC (pretrain)", None, 0.90), ("MobileNetV2", 0.95, 0.847)]
+
+    @staticmethod
+    def _result(test, val=None, train=0.5):
+        hist = [{"train_acc": train, "train_seconds": 2.0, **({"val_acc": val} if val is not None else {})}]
+        return {"test": {"accuracy": test}, "history": hist, "metrics": {"parameters": 10}}
+
+    def test_headline_rows_hold_every_mode_to_the_goal(self):
+        from apac_lab.recipes import TARGET_APAC_TEST_ACCURACY, headline_rows
+
+        assert TARGET_APAC_TEST_ACCURACY == 0.97
+        runs = {"std": self._result(0.99), "mel": self._result(0.965)}
+        rows = headline_rows(runs, {"mobilenetv2": self._result(0.9)}, budget="classroom")
+        assert [(r["result"], r["value"], r["met"]) for r in rows] == [
+            ("APAC (std) test accuracy", 0.99, True), ("APAC (mel) test accuracy", 0.965, False),
+            ("MobileNetV2 test accuracy", 0.9, True)]
+        assert rows[0]["target"] == ">= 0.97 (classroom)"
+        assert all(r["met"] for r in headline_rows(runs, {}, budget="quick"))  # no goal in the quick budget
+
+    def test_the_best_mode_is_chosen_on_validation_not_test(self):
+        from apac_lab.recipes.apac_modes import best_mode
+
+        runs = {"std": self._result(test=1.0, val=0.95), "stft": self._result(test=0.9, val=0.97)}
+        assert best_mode(runs) == "stft"
+
+    def test_five_modes_end_to_end_the_fifth_starts_from_the_mel_stft_front_end(self, tmp_path):
+        from apac_lab.models import MODES, build_model
+        from apac_lab.recipes import ModesPlan, headline_rows, train_baselines, train_five_modes
+
+        common = dict(dataset="synthetic", sample_rate=8000, per_class=2, test_per_class=1, val_fraction=0.2,
+                      batch_size=4, max_steps_per_epoch=1, seed=0, quiet=True, device="cpu")
+        plan = ModesPlan("quick", common, apac=dict(model="tiny", epochs=1), baseline=dict(epochs=1),
+                         baselines=("mobilenetv2",), trainable_frontend={"frontend_lr_scale": 0.1},
+                         out=str(tmp_path))
+        called = []
+
+        def on_epoch_end(name):
+            called.append(name)
+            return lambda rec: None
+
+        runs = train_five_modes(plan, on_epoch_end=on_epoch_end)
+        assert list(runs) == list(MODES) and called == list(MODES)
+        fifth = runs["mel+stft+fsdd"]
+        assert fifth["frontend_from"] == "mel+stft"
+        assert fifth["settings"].checkpoint == str(runs["mel+stft"]["out"] / "frontend.pt")
+        start = build_model("tiny", n_classes=10, sample_rate=8000, mode="mel+stft+fsdd",
+                            checkpoint=fifth["settings"].checkpoint).frontend
+        trained = runs["mel+stft"]["model"].frontend
+        assert torch.equal(start.mel_filterbank(), trained.mel_filterbank().cpu())  # the fifth mode's start...
+        assert not torch.equal(start.mel_filterbank(), fifth["model"].frontend.mel_filterbank().cpu())  # ...trained
+        assert all(r["seconds"] > 0 for r in runs.values())
+        from apac_lab.recipes import protocol_line
+
+        n = runs["std"]["clips"]
+        assert protocol_line(plan, runs) == (
+            "Protocol: the paper: Speech Commands v2 (35 words, 16 kHz; 84,843 / 9,981 / 11,005 clips), 80 epochs; "
+            f"this run: synthetic ({len(runs['std']['classes'])} classes, 8 kHz; {n['train']} / {n['validation']} / "
+            f"{n['test']} clips), 1 epoch.")
+        baselines = train_baselines(plan, on_epoch_end=on_epoch_end)
+        assert list(baselines) == ["mobilenetv2"] and called[-1] == "mobilenetv2"
+        assert [r["result"] for r in headline_rows(runs, baselines)][-1] == "MobileNetV2 test accuracy"
+
+    def test_the_full_budget_says_its_download_and_time_before_it_starts(self, tmp_path, monkeypatch):
+        import apac_lab.train.throughput as tp
+        from apac_lab.recipes import apac_modes_plan, planned_runs
+        from apac_lab.recipes.apac_modes import apac_full_budget_estimate
+
+        monkeypatch.setenv("APAC_LAB_DATA", str(tmp_path / "data"))
+        monkeypatch.setenv("APAC_LAB_CACHE", str(tmp_path / "cache"))
+        measured = []
+
+        def fake(s, n_classes, *, steps, warmup):  # the rates of a few real steps, fixed here
+            measured.append((s.dataset, s.model, s.mode, n_classes, steps))
+            return {"train_clips_per_s": 1000.0, "eval_clips_per_s": 4000.0, "device": "cuda", "step_seconds": 0.064}
+
+        monkeypatch.setattr(tp, "training_throughput", fake)
+        plan = apac_modes_plan("full")
+        assert list(planned_runs(plan)) == [
+            "FSDD front-end", "APAC std", "APAC mel", "APAC stft", "APAC mel+stft", "APAC mel+stft+fsdd", "mobilenetv2",
+            "resnet50", "vgg19", "mobilenetv2 (ImageNet)", "resnet50 (ImageNet)", "vgg19 (ImageNet)"]
+        est = apac_full_budget_estimate(plan, steps=2)
+        assert measured[0] == ("fsdd", "apac", "mel+stft", 35, 2) and len(measured) == 12
+        sc = 80 * 84843 / 1000 + (80 * 9981 + 11005) / 4000  # Speech Commands v2: the official lists' sizes
+        fsdd = 80 * 2430 / 1000 + (80 * 270 + 300) / 4000  # 2,700 training recordings, a tenth for validation
+        imagenet = 30 * 84843 / 1000 + (30 * 9981 + 11005) / 4000
+        assert est["seconds"] == pytest.approx(fsdd + 8 * sc + 3 * imagenet)
+        lines = est["text"].splitlines()
+        assert lines[0].startswith("download: fsdd, 14.9 MiB (15,602,882 bytes)")
+        assert lines[1].startswith("download: speechcommands, 2.26 GiB (2,428,923,189 bytes)")
+        assert lines[2].startswith("expected time on cuda, from 2 timed training steps per run: ")
+
+    def test_with_a_separate_pretraining_the_fifth_mode_starts_from_fsdd(self, tmp_path):
+        from apac_lab.recipes import ModesPlan, train_five_modes
+
+        common = dict(dataset="synthetic", sample_rate=8000, per_class=2, test_per_class=1, val_fraction=0.0,
+                      batch_size=4, max_steps_per_epoch=1, seed=0, quiet=True, device="cpu")
+        plan = ModesPlan("full", common, apac=dict(model="tiny", epochs=1), baseline=dict(epochs=1), baselines=(),
+                         pretrain=dict(common, dataset="fsdd", epochs=1), out=str(tmp_path))
+        runs = train_five_modes(plan, modes=("mel+stft+fsdd",))
+        assert list(runs) == ["fsdd front-end", "mel+stft+fsdd"]
+        assert runs["fsdd front-end"]["settings"].dataset == "fsdd" and runs["fsdd front-end"]["data"].endswith("fsdd/train")
+        assert runs["mel+stft+fsdd"]["frontend_from"] == "fsdd front-end"
+        assert runs["mel+stft+fsdd"]["settings"].checkpoint == str(runs["fsdd front-end"]["out"] / "frontend.pt")
+        with pytest.raises(ValueError, match="train mode 'mel\\+stft' first"):
+            train_five_modes(ModesPlan("quick", common, apac=dict(model="tiny", epochs=1), baseline={}, baselines=(),
+                                       out=str(tmp_path / "b")), modes=("mel+stft+fsdd",))

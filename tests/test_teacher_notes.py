@@ -167,3 +167,25 @@ def test_each_exercise_has_a_solution_that_passes_its_check(exercise_id):
         f"no solution for {exercise_id} in teacher/solutions/{exercise_id[:2]}_*.py "
         f"(add solve_{_slug(exercise_id)} and SOLUTIONS = {{'{exercise_id}': solve_{_slug(exercise_id)}}})")
     assert check(exercise_id, table[exercise_id](), quiet=True), f"the teacher's solution of {exercise_id} fails its check"
+
+
+# ----------------------------------------------------------------------------- the papers' numbers
+
+def test_note_05_holds_the_papers_tables_2_3_4_as_apac_lab_papers_has_them():
+    """Cassetta (2023) Tables 2-4 in the teacher note: the text apac_lab.recipes.apac_modes writes
+    from apac_lab.papers (whose quotes tests/test_papers.py checks against the paper)."""
+    from apac_lab.recipes.apac_modes import paper_tables_markdown
+
+    note = (TEACHER / "05_apac_training.md").read_text()
+    assert paper_tables_markdown() in note
+    for row in ("| APAC (std) | `std` | printed | 91.4% |", "| APAC (pretrain) | `mel+stft+fsdd` | printed | 90% |",
+                "| MobileNetV2 | `std` | printed | 84.7% |", "| MobileNetV2 | yes | full budget | 95% | 87% | — |"):
+        assert row in note
+
+
+def test_no_see_paper_is_left_in_the_kit():
+    """Issue 10: where the paper's numbers belong, the kit shows them; it never says "see paper"."""
+    files = [REPO / "README.md", *sorted((REPO / "notebooks").glob("*.ipynb")), *sorted(TEACHER.rglob("*.md")),
+             *sorted(TEACHER.rglob("*.py")), *sorted((REPO / "apac_lab").rglob("*.py"))]
+    found = [str(p.relative_to(REPO)) for p in files if re.search(r"see (the )?paper", p.read_text(), re.I)]
+    assert not found, f"'see paper' in {found}: show the paper's figure (apac_lab.papers) instead"

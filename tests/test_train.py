@@ -285,3 +285,86 @@ class TestRunLock:
         with pytest.raises(RunFolderBusy, match=f"in use by process {os.getppid()}"):
             fit(_model(), _data(), None, _cfg(tmp_path, epochs=1))
         assert not (tmp_path / "last.pt").exists()
+
+
+class TestRunCallback:
+    """run(s, on_epoch_end=...): a CLI-style run feeds each epoch's record to a callback (live curves)."""
+
+    def test_each_epoch_record_reaches_the_callback_and_the_curves(self, tmp_path):
+        from apac_lab.train import run, run_settings
+        from apac_lab.widgets import TrainingCurves
+
+        s = run_settings(dataset="synthetic", model="tiny", sample_rate=8000, per_class=3, test_per_class=1,
+                         val_fraction=0.2, epochs=3, batch_size=8, quiet=True, device="cpu", out=str(tmp_path / "r"))
+        seen, curves = [], TrainingCurves(title="tiny")
+        feed = curves.callback("tiny")
+        result = run(s, on_epoch_end=lambda rec: (seen.append(rec), feed(rec)))
+        assert [r["epoch"] for r in seen] == [1, 2, 3]
+        assert [r["val_loss"] for r in seen] == [h["val_loss"] for h in result["history"]]
+        assert [r["train_loss"] for r in curves.histories["tiny"]] == [h["train_loss"] for h in result["history"]]
+        assert {"tiny (train)", "tiny (validation)"} <= {t.name for t in curves.figure.data}
+
+    def test_a_callback_that_is_not_a_function_is_refused(self, tmp_path):
+        from apac_lab.train import UsageError, run, run_settings
+
+        with pytest.raises(UsageError, match="on_epoch_end=.* must be a function of one epoch's record, got list"):
+            run(run_settings(dataset="synthetic", model="tiny", out=str(tmp_path / "r")), on_epoch_end=[])
+        assert not (tmp_path / "r").exists()
+
+
+class TestThroughput:
+    """A run's expected time from a few real training steps, and the download it needs."""
+
+    def test_expected_seconds_is_epochs_times_clips_over_the_rates(self):
+        from apac_lab.train import expected_seconds, run_settings
+
+        rate = {"train_clips_per_s": 50.0, "eval_clips_per_s": 200.0}
+        s = run_settings(dataset="speechcommands", epochs=80)
+        assert expected_seconds(s, rate, train_clips=84843, val_clips=9981, test_clips=11005) == pytest.approx(
+            80 * 84843 / 50 + (80 * 9981 + 11005) / 200)
+        capped = s.replace(max_steps_per_epoch=10, batch_size=8, epochs=2)
+        assert expected_seconds(capped, rate, train_clips=84843) == pytest.approx(2 * 80 / 50)
+        with pytest.raises(ValueError, match="train_clips must be a whole number >= 0"):
+            expected_seconds(s, rate, train_clips=-1)
+
+    def test_a_few_real_steps_of_the_runs_own_model(self, monkeypatch):
+        import apac_lab.train.loop as loop
+        from apac_lab.train import run_settings, training_throughput
+
+        seen = []
+
+        original = loop.fit
+
+        def counting_fit(model, data, val, config, **kw):
+            seen.append((type(model).__name__, config.batch_size, config.max_steps_per_epoch, config.device))
+            return original(model, data, val, config, **kw)
+
+        monkeypatch.setattr(loop, "fit", counting_fit)
+        s = run_settings(dataset="synthetic", model="tiny", sample_rate=8000, batch_size=6, device="cpu")
+        r = training_throughput(s, 4, steps=2, warmup=1)
+        assert seen == [("TinyCNN", 6, 1, "cpu"), ("TinyCNN", 6, 2, "cpu")]  # warm-up, then the timed steps
+        assert r["batch_size"] == 6 and r["steps"] == 2 and r["device"] == "cpu"
+        assert r["step_seconds"] == pytest.approx(6 / r["train_clips_per_s"])
+        assert r["train_clips_per_s"] > 0 and r["eval_clips_per_s"] > 0
+        with pytest.raises(ValueError, match="steps must be a whole number >= 1"):
+            training_throughput(s, 4, steps=0)
+
+    def test_the_plan_names_the_download_and_its_size(self, tmp_path, monkeypatch):
+        from apac_lab.train import plan_runs, run_settings
+
+        monkeypatch.setenv("APAC_LAB_DATA", str(tmp_path / "none"))
+        monkeypatch.setenv("APAC_LAB_CACHE", str(tmp_path / "cache"))
+        runs = {"tiny": run_settings(dataset="speechcommands", model="tiny", sample_rate=8000, epochs=2,
+                                     batch_size=4, device="cpu")}
+        plan = plan_runs(runs, n_classes=35, train_clips=100, val_clips=10, test_clips=20, steps=1, progress=False)
+        lines = plan["text"].splitlines()
+        assert lines[0] == ("download: speechcommands, 2.26 GiB (2,428,923,189 bytes), from "
+                            "http://download.tensorflow.org/data/speech_commands_v0.02.tar.gz (SHA-256 checked), into "
+                            f"{tmp_path / 'cache' / 'speechcommands'}")
+        assert plan["download_bytes"] == 2_428_923_189
+        assert lines[1].startswith("expected time on cpu, from 1 timed training steps per run: ")
+        assert plan["seconds"] == pytest.approx(plan["runs"][0]["seconds"])
+        (tmp_path / "none" / "speechcommands").mkdir(parents=True)
+        (tmp_path / "none" / "speechcommands" / "testing_list.txt").write_text("")
+        plan = plan_runs(runs, n_classes=35, train_clips=100, steps=1, progress=False)
+        assert plan["download_bytes"] == 0 and "is already at" in plan["text"].splitlines()[0]

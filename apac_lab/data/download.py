@@ -393,7 +393,7 @@ def download_dataset(
             into place.
         UnsafeArchiveError: the archive would write outside ``root``, or is a zip bomb.
 
-    Example (downloads about 12 MB)::
+    Example (downloads about 16 MB)::
 
         download_dataset("fsdd", "~/data/fsdd")   # then load_fsdd("~/data/fsdd")
     """

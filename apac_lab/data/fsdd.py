@@ -18,14 +18,31 @@ from typing import Sequence
 
 from apac_lab.data.base import Clip, ClipDataset, DatasetNotFoundError, SplitError, rate_and_length, speaker_list, wav_files
 
-__all__ = ["FSDD_CLASSES", "FSDD_SAMPLE_RATE", "FSDD_ARCHIVE", "find_fsdd_recordings", "fsdd_clips", "load_fsdd"]
+__all__ = ["FSDD_CLASSES", "FSDD_SAMPLE_RATE", "FSDD_ARCHIVE", "FSDD_V1_0_9_ARCHIVE", "find_fsdd_recordings", "fsdd_clips",
+           "load_fsdd"]
 
 FSDD_CLASSES = [str(d) for d in range(10)]
 FSDD_SAMPLE_RATE = 8000
-#: The pinned public release (GitHub's tarball of tag v1.0.9: 2,500 recordings, 5 speakers).
-#: Its SHA-256 is the one TensorFlow Datasets pins for ``spoken_digit``
-#: (tensorflow_datasets/audio/spoken_digit/checksums.tsv, 11,975,353 bytes).
+#: The pinned public release: GitHub's tarball of tag v1.0.10, 3,000 recordings by 6 speakers, as
+#: Cassetta (2023) describes FSDD ("6 speakers ... 3,000 recordings (50 of each digit per speaker)").
+#: Release v1.0.9, which TensorFlow Datasets and earlier versions of this kit use, has 2,500
+#: recordings by 5 speakers: the two differ by one speaker. Code never assumes a speaker list.
+#:
+#: GitHub builds the archive from the tag; the hash below was computed by rebuilding it the same
+#: way, ``git archive --format=tar --prefix=free-spoken-digit-dataset-1.0.10/ v1.0.10 | gzip -n``.
+#: That recipe, run on v1.0.9, gives exactly the SHA-256 TensorFlow Datasets publishes for
+#: GitHub's v1.0.9 tarball (tensorflow_datasets/audio/spoken_digit/checksums.tsv), kept in
+#: :data:`FSDD_V1_0_9_ARCHIVE` for that check and for anyone who needs the older release.
 FSDD_ARCHIVE = {
+    "url": "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.10.tar.gz",
+    "sha256": "feb479fad3a37883c3d21ed7f982281c2dd1c18d5aefd7e8a5d50f58023392aa",
+    "size": 15_602_882,
+    "filename": "free-spoken-digit-dataset-1.0.10.tar.gz",
+    "folder": "free-spoken-digit-dataset-1.0.10",
+}
+#: Release v1.0.9 (2,500 recordings, 5 speakers); its SHA-256 and size are TensorFlow Datasets'. A copy
+#: unpacked anywhere loads as well (:func:`find_fsdd_recordings` finds ``free-spoken-digit-dataset-*/``).
+FSDD_V1_0_9_ARCHIVE = {
     "url": "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.9.tar.gz",
     "sha256": "8bc44cde129d505cbbb6b365c09f80c663f2aa77578afc634e6141a2f87100c0",
     "size": 11_975_353,

@@ -39,12 +39,14 @@ SPEECHCOMMANDS_CLASSES = sorted([
 SPEECHCOMMANDS_SAMPLE_RATE = 16000
 BACKGROUND_NOISE = "_background_noise_"
 #: The pinned release; its SHA-256 is the one torchaudio pins (torchaudio/datasets/speechcommands.py).
-#: The archive has no top folder: the word folders and lists are at its root.
+#: The archive has no top folder: the word folders and lists are at its root. Its size, 2,428,923,189
+#: bytes (2.26 GiB), is the one TensorFlow Datasets and ESPnet's Speech Commands recipe record.
 SPEECHCOMMANDS_ARCHIVE = {
     "url": "http://download.tensorflow.org/data/speech_commands_v0.02.tar.gz",
     "sha256": "af14739ee7dc311471de98f5f9d2c9191b18aedfe957f4a6ff791c709868ff58",
     "filename": "speech_commands_v0.02.tar.gz",
     "folder": None,
+    "size": 2_428_923_189,
 }
 _LISTS = {"validation": "validation_list.txt", "test": "testing_list.txt"}
 _SPLITS = ("train", "validation", "test", "all")

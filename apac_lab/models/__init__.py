@@ -9,7 +9,7 @@ Layer: above :mod:`apac_lab.frontends` and :mod:`apac_lab.data`; knows nothing o
 from apac_lab.models.apac import APAC, APAC_STAGES
 from apac_lab.models.baselines import (
     IMAGENET_URLS, MobileNetV2, ResNet50, SpectrogramClassifier, VGG19, adapt_imagenet_state_dict,
-    load_imagenet_weights,
+    imagenet_weights_file, load_imagenet_weights,
 )
 from apac_lab.models.blocks import (
     CBAM, ChannelAttention, ConvNormAct, DepthwiseSeparableConv, InvertedResidual, SpatialAttention,
@@ -45,7 +45,7 @@ __all__ = [
     "save_frontend_checkpoint",
     # baselines
     "IMAGENET_URLS", "MobileNetV2", "ResNet50", "SpectrogramClassifier", "VGG19", "adapt_imagenet_state_dict",
-    "load_imagenet_weights",
+    "imagenet_weights_file", "load_imagenet_weights",
     # registry
     "TinyCNN", "build_model", "count_parameters", "list_models", "register_model",
     # the listener (notebook 03)

@@ -16,10 +16,14 @@ spectrogram: height = mel bands, width = frames) and returns ``(batch, n_classes
 waveforms like APAC does.
 
 ImageNet pre-training, only when asked (never at test time): :func:`load_imagenet_weights`
-reads a torchvision state dict from a local file, or from ``torch.hub`` (download) when
+reads a torchvision state dict from a local file (the CLI's ``--pretrained PATH``), or
+:func:`imagenet_weights_file`'s copy in ``torch.hub``'s cache (downloaded when missing) when
 ``source=True``, and :func:`adapt_imagenet_state_dict` fits it to one input channel by
 SUMMING the first conv's RGB weights (a grey image repeated on R, G and B gives the same
-output) and drops the 1000-class output layer when ``n_classes != 1000``.
+output: the spectrogram is read as that grey image) and drops the 1000-class output layer
+when ``n_classes != 1000`` (a new one, for the task's classes, starts from random weights).
+Only the backbone is pre-trained: the front-end and the BatchNorm per mel band in front of
+it are not ImageNet's.
 
 Notebook: 05_apac_training.
 """
@@ -35,7 +39,7 @@ from apac_lab.models.blocks import ConvNormAct, InvertedResidual, make_divisible
 from apac_lab.utils import is_offline
 
 __all__ = ["MobileNetV2", "ResNet50", "VGG19", "SpectrogramClassifier", "IMAGENET_URLS",
-           "adapt_imagenet_state_dict", "load_imagenet_weights"]
+           "adapt_imagenet_state_dict", "imagenet_weights_file", "load_imagenet_weights"]
 
 IMAGENET_URLS: dict[str, str] = {
     "mobilenetv2": "https://download.pytorch.org/models/mobilenet_v2-b0353104.pth",
@@ -271,43 +275,82 @@ def adapt_imagenet_state_dict(state_dict: dict, model: nn.Module) -> tuple[dict,
     return out, sorted(dropped)
 
 
+def imagenet_weights_file(arch: str, *, download: bool = True) -> Path:
+    """The local copy of torchvision's ImageNet weights for ``arch``, in ``torch.hub``'s cache.
+
+    Args:
+        arch (str): "mobilenetv2", "resnet50", "vgg19" or "vgg19_bn".
+        download (bool, default True): fetch :data:`IMAGENET_URLS` ``[arch]`` when it is not
+            cached (refused under ``APAC_LAB_OFFLINE=1``).
+
+    Returns:
+        Path: ``torch.hub.get_dir()/checkpoints/<file name>`` (what ``--pretrained PATH`` takes).
+
+    Raises:
+        ValueError: unknown ``arch``.
+        RuntimeError: not cached, and downloads are off (or ``download=False``).
+    """
+    if arch not in IMAGENET_URLS:
+        raise ValueError(f"no ImageNet weights for {arch!r}; known: {sorted(IMAGENET_URLS)}")
+    url = IMAGENET_URLS[arch]
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+    if cached.is_file():
+        return cached
+    if not download or is_offline():
+        why = "downloads are off (APAC_LAB_OFFLINE=1)" if is_offline() else "download=False"
+        raise RuntimeError(f"ImageNet weights for {arch} are not cached at {cached} and {why}: download {url} "
+                           "and pass its path (pretrained='/path/to/file.pth', or --pretrained PATH)")
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    torch.hub.download_url_to_file(url, str(cached), progress=True)
+    return cached
+
+
+def _read_weights(path: Path) -> dict:
+    if not path.is_file():
+        raise FileNotFoundError(f"no ImageNet weights file at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # unpickling errors have no common base: name the file, in one line
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        raise ValueError(f"{path} is not a torchvision weights file that torch.load can read ({first})") from None
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{path} does not hold a state dict (names -> tensors), as torchvision's .pth files do")
+    return state
+
+
 def load_imagenet_weights(model: nn.Module, source: bool | str | Path, arch: str) -> dict:
     """Load ImageNet weights into a baseline backbone, adapted to one channel.
 
     Args:
         model (nn.Module): a :class:`MobileNetV2`, :class:`ResNet50` or :class:`VGG19`.
-        source (bool | str | Path): a local torchvision ``.pth`` file, or True to fetch
-            ``IMAGENET_URLS[arch]`` with ``torch.hub`` (cached in ``torch.hub.get_dir()``).
+        source (bool | str | Path): a local torchvision ``.pth`` file, or True for
+            :func:`imagenet_weights_file` (``torch.hub``'s cached copy, downloaded when missing).
         arch (str): "mobilenetv2", "resnet50", "vgg19" or "vgg19_bn".
 
     Returns:
         dict: ``{"loaded": [...], "dropped": [...], "missing": [...]}`` parameter names.
 
     Raises:
-        ValueError: unknown ``arch``, or the file does not fit the model.
+        ValueError: unknown ``arch``, or a file that is not a state dict or does not fit the model.
+        FileNotFoundError: no file at ``source``.
         RuntimeError: ``source=True`` with downloads off (``APAC_LAB_OFFLINE=1``) and no cached copy.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "rgb.pth")
+    >>> torch.save(MobileNetV2(1000, in_channels=3).state_dict(), path)
+    >>> report = load_imagenet_weights(MobileNetV2(10), path, "mobilenetv2")
+    >>> report["missing"]
+    ['classifier.1.bias', 'classifier.1.weight']
     """
     if arch not in IMAGENET_URLS:
         raise ValueError(f"no ImageNet weights for {arch!r}; known: {sorted(IMAGENET_URLS)}")
-    if source is True:
-        url = IMAGENET_URLS[arch]
-        cached = Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
-        if is_offline() and not cached.is_file():
-            raise RuntimeError(
-                f"ImageNet weights for {arch} are not cached at {cached} and downloads are off (APAC_LAB_OFFLINE=1): "
-                f"download {url} and pass pretrained='/path/to/file.pth'"
-            )
-        state = torch.hub.load_state_dict_from_url(url, map_location="cpu", progress=True, weights_only=True)
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise FileNotFoundError(f"no ImageNet weights file at {path}")
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    if "state_dict" in state and isinstance(state["state_dict"], dict):
-        state = state["state_dict"]
+    path = imagenet_weights_file(arch) if source is True else Path(source).expanduser()
+    state = _read_weights(path)
     adapted, dropped = adapt_imagenet_state_dict(state, model)
     if len(adapted) < 0.9 * len(model.state_dict()):
-        raise ValueError(f"the weights fit only {len(adapted)} of {len(model.state_dict())} entries of {arch}: "
-                         "is this the right architecture's file?")
+        raise ValueError(f"{path} fits only {len(adapted)} of {len(model.state_dict())} entries of {arch}: "
+                         f"is this {arch}'s file ({IMAGENET_URLS[arch].rsplit('/', 1)[-1]})?")
     result = model.load_state_dict(adapted, strict=False)
     return {"loaded": sorted(adapted), "dropped": dropped, "missing": sorted(result.missing_keys)}

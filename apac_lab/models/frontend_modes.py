@@ -10,6 +10,10 @@ mode               mel spectrogram                             trainable
 ``mel+stft+fsdd``  nnAudio, loaded from an FSDD checkpoint     both (fine-tuned)
 =================  ==========================================  =====================
 
+In ``mel+stft+fsdd`` only the front-end (mel filterbank and STFT kernels) comes from the FSDD
+checkpoint; the rest of the model starts from random weights. The paper's "Fine tune trainable
+Mel + STFT pretrained on the Digits dataset" says no more, so this is one reading of it.
+
 One power mel spectrogram feeds BOTH pathways of APAC (choice: the MFCC pathway shares
 the mel filterbank and STFT, so in the trainable modes it sees -- and trains -- the same
 learned filters as the log-mel pathway):

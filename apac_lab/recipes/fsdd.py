@@ -10,7 +10,7 @@ function returning a :class:`apac_lab.train.RunSettings`; ``benchmarks/fsdd_reci
   = 32 ms), mode ``std``, 40 mel bands and 20 MFCCs; a half-width APAC (``width_mult=0.5``),
   dropout 0.1; 30 epochs of Adam, weight decay 1e-3 (the paper's), one-cycle learning rate
   peaking at 3e-3, batch 32, label smoothing 0.1; speed perturbation 0.9-1.1 and time shifts
-  of up to 0.1 s; all 2250 training clips, no validation split (nothing is chosen on the test
+  of up to 0.1 s; every training clip (2,250 in release v1.0.9, 2,700 in v1.0.10), no validation split (nothing is chosen on the test
   split: the last epoch is evaluated).
 * :func:`fsdd_speakers_settings` (leave one speaker out; aim: >= 90% on each): the same
   training with a full-width APAC, 64 mel bands and 32 MFCCs (dropout 0.2), and augmentation

@@ -18,7 +18,7 @@ The three budgets (:func:`listener_settings`) differ only in sizes:
   :func:`paper_listener_training` (MSE, Adagrad, 50 epochs), on all the training clips.
 
 Settings (listener epochs, the probe's stopping epoch) are chosen on the validation
-clips, never on the test split. :data:`TARGETS` are issue 11's classroom targets.
+clips, never on the test split. :data:`LISTENER_TARGETS` are issue 11's classroom targets.
 
 Notebook: 03_echoic_buffers (and ``benchmarks/listener_fsdd.py``).
 """
@@ -38,17 +38,17 @@ from apac_lab.models.listener import EmbeddingClassifier, Listener
 from apac_lab.train import TrainConfig, evaluate, fit, predict
 from apac_lab.utils import by_budget, get_device
 
-__all__ = ["TARGETS", "R2_RESULT", "ACCURACY_RESULT", "ListenerSettings", "listener_settings", "paper_listener",
+__all__ = ["LISTENER_TARGETS", "LISTENER_R2_RESULT", "LISTENER_ACCURACY_RESULT", "ListenerSettings", "listener_settings", "paper_listener",
            "paper_listener_training", "ListenerData", "listener_data", "echoic_views", "fit_listener",
            "peak_bin_agreement", "reconstruction_report", "clip_embeddings", "fit_probe", "probe_embeddings",
-           "dead_units", "listener_result_rows", "describe_listeners", "full_budget_estimate"]
+           "dead_units", "listener_result_rows", "describe_listeners", "listener_full_budget_estimate"]
 
 #: Issue 11's classroom targets: the share of the test views' variance the listener rebuilds,
 #: and the digit accuracy of a classifier on its embeddings, on FSDD's official test split.
-TARGETS = {"r2": 0.9, "accuracy": 0.90}
+LISTENER_TARGETS = {"r2": 0.9, "accuracy": 0.90}
 #: The ``result`` names of :func:`listener_result_rows` (kept stable for ``benchmarks/classroom.py``).
-R2_RESULT = "listener reconstruction R^2 (test split)"
-ACCURACY_RESULT = "digit accuracy from listener embeddings (official test split)"
+LISTENER_R2_RESULT = "listener reconstruction R^2 (test split)"
+LISTENER_ACCURACY_RESULT = "digit accuracy from listener embeddings (official test split)"
 
 
 # ----------------------------------------------------------------------------------- settings
@@ -357,15 +357,15 @@ def probe_embeddings(listener: Listener, data: ListenerData, settings: ListenerS
 
 # ------------------------------------------------------------------------------------ report
 def listener_result_rows(r2: float, accuracy: float) -> list[dict]:
-    """The rows notebook 03 records (:func:`apac_lab.recipes.record_results`), with :data:`TARGETS`.
+    """The rows notebook 03 records (:func:`apac_lab.recipes.record_results`), with :data:`LISTENER_TARGETS`.
 
     >>> [row["met"] for row in listener_result_rows(0.95, 0.85)]
     [True, False]
     """
     return [
-        {"result": R2_RESULT, "value": float(r2), "target": f">= {TARGETS['r2']}", "met": r2 >= TARGETS["r2"]},
-        {"result": ACCURACY_RESULT, "value": float(accuracy), "target": f">= {TARGETS['accuracy']}",
-         "met": accuracy >= TARGETS["accuracy"]},
+        {"result": LISTENER_R2_RESULT, "value": float(r2), "target": f">= {LISTENER_TARGETS['r2']}", "met": r2 >= LISTENER_TARGETS["r2"]},
+        {"result": LISTENER_ACCURACY_RESULT, "value": float(accuracy), "target": f">= {LISTENER_TARGETS['accuracy']}",
+         "met": accuracy >= LISTENER_TARGETS["accuracy"]},
     ]
 
 
@@ -407,7 +407,7 @@ def describe_listeners(settings: ListenerSettings) -> str:
     return "\n".join(lines)
 
 
-def full_budget_estimate(data: ListenerData, settings: ListenerSettings, *, steps: int = 5, device=None) -> str:
+def listener_full_budget_estimate(data: ListenerData, settings: ListenerSettings, *, steps: int = 5, device=None) -> str:
     """What the full budget needs and about how long its listener training takes here, from
     the time of ``steps`` training steps (a short measurement, not a promise)."""
     model = settings.model().to(get_device(device))

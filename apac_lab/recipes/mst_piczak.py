@@ -1,11 +1,11 @@
 """Notebook 04's experiment, Tax et al.'s, end to end on the shared training loop: data,
 MSTmodel, classifiers.
 
-1. :func:`data_needed`, :func:`load_segments`: which data the budget needs (and whether it
+1. :func:`mst_data_needed`, :func:`load_segments`: which data the budget needs (and whether it
    must be downloaded), then train / validation / test segments at 22,050 Hz (ESC-50 by
    its folds; any other dataset by its train/test split, validation held out by clip),
    optionally with shifted copies of every training clip (``variations``).
-2. :func:`estimate_run`: seconds per step of each training, measured with a few real
+2. :func:`mst_estimate_run`: seconds per step of each training, measured with a few real
    steps on the loaded data, and the time the whole run should take on this device.
 3. :func:`train_mst` and :func:`mst_scores`: fit the target's normaliser on the training
    segments, train the MSTmodel with MSE and Adam, early stopping on the validation loss;
@@ -15,9 +15,9 @@ MSTmodel, classifiers.
    log-mel, (c)'s frozen MSTmodel) is run once over the data and the CNN trains on its
    outputs: the same numbers, without recomputing the front-end every epoch.
 5. :func:`clip_scores`: segment accuracy and clip accuracy by majority and probability vote.
-6. :func:`run_comparison`, :func:`format_results`, :func:`result_rows`: all of it, as a
+6. :func:`run_comparison`, :func:`format_results`, :func:`mst_result_rows`: all of it, as a
    table beside the paper's figures, and the notebook's headline results for
-   :func:`apac_lab.recipes.record_results` against :data:`TARGETS`.
+   :func:`apac_lab.recipes.record_results` against :data:`MST_TARGETS`.
 
 :class:`MSTSettings` holds the data's sizes and one :class:`apac_lab.train.TrainConfig` per
 training (the MSTmodel's, the classifiers', the fine-tuning's). The three budgets are
@@ -64,9 +64,9 @@ from apac_lab.train.config import at_least, check_fields, one_of, setting, withi
 from apac_lab.utils import by_budget, get_device, seed_everything
 
 __all__ = [
-    "MSTSettings", "TARGETS", "RESULT_NAMES", "budget_lines", "data_needed", "load_segments", "estimate_run",
-    "format_estimate", "train_mst",
-    "mst_scores", "train_classifier", "clip_scores", "run_comparison", "format_results", "result_rows",
+    "MSTSettings", "MST_TARGETS", "MST_RESULT_NAMES", "mst_budget_lines", "mst_data_needed", "load_segments", "mst_estimate_run",
+    "format_mst_estimate", "train_mst",
+    "mst_scores", "train_classifier", "clip_scores", "run_comparison", "format_results", "mst_result_rows",
     "paper_mst_training", "paper_classifier_training", "paper_finetune_training",
 ]
 
@@ -76,10 +76,10 @@ TRAININGS = ("mst_training", "classifier_training", "finetune_training")
 #: What notebook 04's classroom run must show (issue 11): the MSTmodel's validation MSE at most
 #: this share of the mean predictor's; configuration (a) at least this clip accuracy (majority
 #: vote); and (c) at least (b).
-TARGETS = {"mst_mse_ratio": 0.5, "a_accuracy": 0.90}
+MST_TARGETS = {"mst_mse_ratio": 0.5, "a_accuracy": 0.90}
 
 #: The headline results' names, as ``benchmarks/classroom.py`` collects them (keep them stable).
-RESULT_NAMES = {
+MST_RESULT_NAMES = {
     "mst": "MSTmodel validation MSE, as a share of the mean predictor's",
     "a": "(a) log-mel: clip accuracy (majority vote)",
     "b": "(b) raw, random MST layers: clip accuracy (majority vote)",
@@ -259,11 +259,11 @@ def _is_esc50(settings: MSTSettings) -> bool:
     return settings.dataset.lower().replace("-", "").replace("_", "") == "esc50"
 
 
-def data_needed(settings: MSTSettings) -> str:
+def mst_data_needed(settings: MSTSettings) -> str:
     """One line: the dataset the run needs, and where it is or what must be downloaded first.
 
     >>> import os; os.environ["APAC_LAB_OFFLINE"] = "1"
-    >>> data_needed(MSTSettings.quick(dataset="synthetic"))
+    >>> mst_data_needed(MSTSettings.quick(dataset="synthetic"))
     'data: synthetic words (made on the fly, nothing to download)'
     """
     name = settings.dataset.lower().replace("-", "").replace("_", "")
@@ -358,7 +358,7 @@ def mst_scores(mst: MSTmodel, target: MSTTarget, segments: dict[str, SegmentData
 
     Returns:
         dict: ``val_mse``, ``mean_mse`` (the mean predictor's), ``ratio`` (their quotient,
-        :data:`TARGETS` asks at most 0.5), ``met``.
+        :data:`MST_TARGETS` asks at most 0.5), ``met``.
     """
     def targets(seg):
         return torch.cat([target(seg.segments(range(i, min(i + batch_size, len(seg)))))
@@ -371,7 +371,7 @@ def mst_scores(mst: MSTmodel, target: MSTTarget, segments: dict[str, SegmentData
     val_mse = float((pred.double() - val_targets.double()).pow(2).mean())
     mean_mse = mean_predictor_mse(targets(segments["train"]), val_targets)
     ratio = val_mse / mean_mse
-    return {"val_mse": val_mse, "mean_mse": mean_mse, "ratio": ratio, "met": ratio <= TARGETS["mst_mse_ratio"]}
+    return {"val_mse": val_mse, "mean_mse": mean_mse, "ratio": ratio, "met": ratio <= MST_TARGETS["mst_mse_ratio"]}
 
 
 def _frozen(module: torch.nn.Module | None) -> bool:
@@ -466,7 +466,7 @@ def _seconds_per_step(model: torch.nn.Module, data: Dataset, cfg: TrainConfig, s
     return (time.perf_counter() - t0) / steps
 
 
-def estimate_run(settings: MSTSettings, segments: dict[str, SegmentDataset], *, steps: int = 3,
+def mst_estimate_run(settings: MSTSettings, segments: dict[str, SegmentDataset], *, steps: int = 3,
                  configs: tuple[str, ...] = ("a", "b", "c", "d")) -> dict:
     """How long the run should take on this device: each training's seconds per step,
     measured with a few real steps (throw-away models, real batches of the loaded data), times
@@ -525,8 +525,8 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def format_estimate(estimate: dict) -> str:
-    """:func:`estimate_run`'s result as lines: each training's measured speed and its expected time."""
+def format_mst_estimate(estimate: dict) -> str:
+    """:func:`mst_estimate_run`'s result as lines: each training's measured speed and its expected time."""
     lines = [f"expected time on this device ({estimate['device']}, {torch.get_num_threads()} CPU threads), "
              "from a few real training steps of each model:"]
     for r in estimate["trainings"]:
@@ -596,7 +596,7 @@ def format_results(result: dict) -> str:
         f"{len(segs['test'])} from {segs['train'].num_clips}/{segs['validation'].num_clips}/{segs['test'].num_clips} "
         "clips",
         f"MSTmodel: {len(mh)} epochs, validation MSE {ms['val_mse']:.4f} against {ms['mean_mse']:.4f} for predicting "
-        f"the mean training target: ratio {ms['ratio']:.2f} (target <= {TARGETS['mst_mse_ratio']})"
+        f"the mean training target: ratio {ms['ratio']:.2f} (target <= {MST_TARGETS['mst_mse_ratio']})"
         + (f", {result['mst_seconds']:.1f} s" if result.get("mst_seconds") is not None else " (trained earlier)"),
         "",
         f"{'configuration':42s} {'deltas':>10s} {'copies':>6s} {'epochs':>6s} {'trainable':>10s} {'segment':>8s} "
@@ -618,23 +618,23 @@ def format_results(result: dict) -> str:
     return "\n".join(lines)
 
 
-def result_rows(result: dict) -> list[dict]:
+def mst_result_rows(result: dict) -> list[dict]:
     """The notebook's headline results for :func:`apac_lab.recipes.record_results`: the MSTmodel's
-    MSE ratio and each configuration's clip accuracy (majority vote), against :data:`TARGETS`."""
+    MSE ratio and each configuration's clip accuracy (majority vote), against :data:`MST_TARGETS`."""
     ms = result["mst_scores"]
     acc = {r["config"]: r["majority"] for r in result["rows"]}
-    rows = [{"result": RESULT_NAMES["mst"], "value": ms["ratio"], "target": f"<= {TARGETS['mst_mse_ratio']}",
+    rows = [{"result": MST_RESULT_NAMES["mst"], "value": ms["ratio"], "target": f"<= {MST_TARGETS['mst_mse_ratio']}",
              "met": bool(ms["met"])}]
     for cfg in ("a", "b", "c", "d"):
         if cfg not in acc:
             continue
         if cfg == "a":
-            target, met = f">= {TARGETS['a_accuracy']}", acc["a"] >= TARGETS["a_accuracy"]
+            target, met = f">= {MST_TARGETS['a_accuracy']}", acc["a"] >= MST_TARGETS["a_accuracy"]
         elif cfg == "c" and "b" in acc:
             target, met = f">= (b) = {acc['b']:.3f}", acc["c"] >= acc["b"]
         else:
             target, met = "reported (no target)", True
-        rows.append({"result": RESULT_NAMES[cfg], "value": acc[cfg], "target": target, "met": bool(met)})
+        rows.append({"result": MST_RESULT_NAMES[cfg], "value": acc[cfg], "target": target, "met": bool(met)})
     return rows
 
 
@@ -648,6 +648,6 @@ def budget_line(settings: MSTSettings) -> str:
             f"{settings.classifier_training.epochs} (+{settings.finetune_training.epochs} fine-tuning)")
 
 
-def budget_lines() -> dict[str, str]:
+def mst_budget_lines() -> dict[str, str]:
     """:func:`budget_line` of each budget, for ``budget_banner(expect=...)``."""
     return {b: budget_line(MSTSettings.for_budget(b)) for b in ("quick", "classroom", "full")}

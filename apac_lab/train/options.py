@@ -10,6 +10,13 @@ Flat keys. Flags, config files and :func:`run_settings` name every setting by on
 ``batch_size`` is ``train.batch_size``, ``dataset`` is ``dataset``. ``run.json`` nests the
 training loop's settings under ``"train"``; files of either shape are read.
 
+Presets. ``preset="paper-scratch"`` (``--preset paper-scratch``) fills the training settings of
+Cassetta (2023) for models trained from scratch (Adam, lr 1e-3, weight decay 1e-3, 80 epochs);
+``"paper-pretrained"`` those for ImageNet-pre-trained ones (the same optimiser, lr 1e-4, 30
+epochs). The values are read from :mod:`apac_lab.papers`. A preset fills only what was not
+given: a flag, a config file or a keyword names a value, and that value wins (``--preset
+paper-scratch --epochs 20``). :func:`preset_departures` lists where a run departs from its preset.
+
 Notebook: 05_apac_training.
 """
 
@@ -28,7 +35,8 @@ from apac_lab.train.config import (
     within,
 )
 
-__all__ = ["RunSettings", "UsageError", "run_settings", "read_settings_file", "flat_keys", "flag_name"]
+__all__ = ["RunSettings", "UsageError", "run_settings", "read_settings_file", "flat_keys", "flag_name", "PRESETS",
+           "preset_departures"]
 
 
 class UsageError(ValueError):
@@ -45,6 +53,23 @@ def _usage(exc: SettingError) -> UsageError:
 
 
 _PAIR = {"nargs": 2, "metavar": ("LOW", "HIGH")}
+
+
+def _paper_presets() -> dict[str, dict]:
+    from apac_lab.papers import figure
+
+    def value(key):
+        return figure(f"cassetta2023.settings.{key}").value
+
+    common = {"optimizer": "adam", "weight_decay": value("weight_decay")}
+    return {
+        "paper-scratch": {**common, "lr": value("lr_scratch"), "epochs": value("epochs_scratch")},
+        "paper-pretrained": {**common, "lr": value("lr_pretrained"), "epochs": value("epochs_pretrained")},
+    }
+
+
+#: name -> the training settings it fills (flat keys); Cassetta (2023), section 8, read from apac_lab.papers.
+PRESETS: dict[str, dict] = _paper_presets()
 
 
 @dataclass
@@ -71,7 +96,14 @@ class RunSettings:
     mode: str = setting("std", help="front-end mode: std, mel, stft, mel+stft, mel+stft+fsdd")
     checkpoint: str | None = setting(None, help="front-end checkpoint (frontend.pt of an FSDD run) for mode "
                                                 "mel+stft+fsdd")
-    pretrained: bool = setting(False, help="ImageNet weights for the baselines, where they can be had")
+    pretrained: str | None = setting(
+        None, help="a local torchvision ImageNet weights file (.pth) for mobilenetv2, resnet50 or vgg19 (vgg19_bn's "
+                   "file: the kit's VGG19 has BatchNorm); the first conv's RGB kernels are summed into one channel "
+                   "and the 1000-class layer is replaced", flag={"metavar": "PATH"})
+    preset: str | None = setting(None, help="training settings by name: paper-scratch (Adam, lr 1e-3, weight decay "
+                                            "1e-3, 80 epochs) or paper-pretrained (lr 1e-4, 30 epochs); the flags "
+                                            "given override it", check=one_of(tuple(PRESETS)),
+                                 flag={"choices": list(PRESETS)}, result=False)
     model_kwargs: dict = setting(help="extra keyword arguments for the model builder (JSON object), e.g. "
                                       '\'{"width_mult": 0.5}\'', default_factory=dict)
     sample_rate: int = setting(16000, help="Hz the clips are resampled to (the model's rate)", check=at_least(1))
@@ -144,6 +176,8 @@ class RunSettings:
                              "PATH/frontend.pt (the frontend.pt of a --dataset fsdd --mode mel+stft run)")
         if self.checkpoint and not Path(self.checkpoint).is_file():
             raise UsageError(f"--checkpoint {self.checkpoint} does not exist")
+        if self.pretrained is not None:
+            self._check_pretrained()
         device = self.train.device
         if device is not None:
             try:
@@ -155,6 +189,17 @@ class RunSettings:
         if self.out is None:
             mode = self.mode.replace("+", "_")
             self.out = str(Path("runs") / f"{self.dataset}-{self.model.replace(':', '_').replace('.', '_')}-{mode}")
+
+    def _check_pretrained(self) -> None:
+        from apac_lab.models.baselines import IMAGENET_URLS
+
+        if ":" not in self.model and self.model not in IMAGENET_URLS:
+            raise UsageError(f"--pretrained: {self.model} has no ImageNet weights; they exist for mobilenetv2, "
+                             "resnet50 and vgg19")
+        if not Path(self.pretrained).expanduser().is_file():
+            url = IMAGENET_URLS.get("vgg19_bn" if self.model == "vgg19" else self.model, "torchvision's weights")
+            raise UsageError(f"--pretrained {self.pretrained} does not exist: download {url} and give the path of "
+                             "the .pth file")
 
     def to_dict(self) -> dict:
         """The settings as JSON-ready data (what ``run.json`` holds), the training loop's under ``"train"``."""
@@ -219,6 +264,7 @@ def run_settings(**settings) -> RunSettings:
     apac_lab.train.options.UsageError: --lr must be > 0, got -1.0
     """
     _check_keys(settings, "settings")
+    settings = _with_preset(settings)
     train = {k: v for k, v in settings.items() if k in _TRAIN_KEYS}
     top = {k: v for k, v in settings.items() if k not in _TRAIN_KEYS}
     base = top.pop("train", None)
@@ -227,6 +273,36 @@ def run_settings(**settings) -> RunSettings:
     except SettingError as exc:
         raise _usage(exc) from None
     return RunSettings(train=cfg, **top)
+
+
+def _with_preset(settings: dict) -> dict:
+    """``settings`` with its preset's values under the ones given."""
+    name = settings.get("preset")
+    if name is None:
+        return settings
+    if name not in PRESETS:
+        raise UsageError(f"--preset must be one of {tuple(PRESETS)}, got {name!r}")
+    given = dict(settings)
+    if given.get("train") is not None:  # a TrainConfig given whole: its values are given
+        return given
+    return {**PRESETS[name], **given}
+
+
+def preset_departures(s: RunSettings, preset: str | None = None) -> list[tuple[str, Any, Any]]:
+    """``(flat key, the preset's value, this run's)`` for each setting the preset fills that ``s`` changes.
+
+    Args:
+        s (RunSettings): the run.
+        preset (str | None, default None): a name of :data:`PRESETS`; None is ``s.preset``.
+
+    >>> preset_departures(run_settings(dataset="fsdd", preset="paper-scratch", epochs=20))
+    [('epochs', 80, 20)]
+    """
+    name = preset or s.preset
+    if name not in PRESETS:
+        raise UsageError(f"preset_departures: no preset {name!r}; choose one of {tuple(PRESETS)}")
+    flat = s.to_flat()
+    return [(k, v, flat[k]) for k, v in PRESETS[name].items() if flat[k] != v]
 
 
 def read_settings_file(path: str | Path, what: str) -> dict:
@@ -247,6 +323,8 @@ def read_settings_file(path: str | Path, what: str) -> dict:
     if not isinstance(data, dict):
         raise UsageError(f"{what} {path} must hold a JSON object of settings")
     data = {k.replace("-", "_"): v for k, v in data.items()}
+    if data.get("pretrained") is False:  # run.json of an earlier release: a bool, False for none
+        data["pretrained"] = None
     nested = data.pop("train", None)
     if nested is not None:
         if not isinstance(nested, dict):

@@ -19,6 +19,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -256,9 +257,16 @@ def _check_fits(model: torch.nn.Module, ckpt: dict, last: Path) -> None:
                          "with another --out") from None
 
 
-def run(s: RunSettings) -> dict:
+def run(s: RunSettings, *, on_epoch_end: Callable[[dict], None] | None = None) -> dict:
     """Train and evaluate the run ``s`` (from :func:`apac_lab.train.run_settings`, the command
     line or a recipe); the notebooks call it too.
+
+    Args:
+        s (RunSettings): the run.
+        on_epoch_end (Callable[[dict], None] | None, default None): called with each epoch's
+            record (as :func:`apac_lab.train.fit` passes it), after the run prints its line;
+            e.g. ``apac_lab.widgets.TrainingCurves(...).callback("std")`` for live curves. On
+            the main process only under torchrun.
 
     Returns:
         dict: ``model`` (trained, in eval mode), ``classes``, ``history``, ``test`` (the
@@ -273,6 +281,9 @@ def run(s: RunSettings) -> dict:
 
     if not isinstance(s, RunSettings):
         raise UsageError(f"run() takes a RunSettings (apac_lab.train.run_settings(...)), got {type(s).__name__}")
+    if on_epoch_end is not None and not callable(on_epoch_end):
+        raise UsageError(f"run(on_epoch_end=...) must be a function of one epoch's record, got "
+                         f"{type(on_epoch_end).__name__}")
     out = Path(s.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file, not a folder: give a folder for the run's files")
@@ -282,7 +293,7 @@ def run(s: RunSettings) -> dict:
         lock = RunLock(out) if main_proc else contextlib.nullcontext()
         try:
             with lock:
-                return _run(s, out, distributed, main_proc, device)
+                return _run(s, out, distributed, main_proc, device, on_epoch_end)
         except RunFolderBusy as exc:
             raise UsageError(str(exc)) from None
         except CheckpointError as exc:
@@ -292,7 +303,8 @@ def run(s: RunSettings) -> dict:
             dist.destroy_process_group()
 
 
-def _run(s: RunSettings, out: Path, distributed: bool, main_proc: bool, device: str | None) -> dict:
+def _run(s: RunSettings, out: Path, distributed: bool, main_proc: bool, device: str | None,
+         on_epoch_end: Callable[[dict], None] | None = None) -> dict:
     import dataclasses
 
     import torch.distributed as dist
@@ -333,6 +345,8 @@ def _run(s: RunSettings, out: Path, distributed: bool, main_proc: bool, device: 
                 parts += [f"val loss {rec['val_loss']:.4f}", f"acc {rec.get('val_acc', float('nan')):.3f}"]
             parts.append(f"{rec['seconds']:.1f} s ({rec['clips_per_s']:.0f} clips/s)")
             print(f"[{PROG}] " + ", ".join(parts), flush=True)
+            if on_epoch_end is not None:
+                on_epoch_end(rec)
 
     t0 = time.perf_counter()
     try:
@@ -357,4 +371,5 @@ def _run(s: RunSettings, out: Path, distributed: bool, main_proc: bool, device: 
         say(f"[{PROG}] test accuracy {result['accuracy']:.4f} on {metrics['test_clips']} clips; results in {out}/")
     model.eval()
     return {"model": model, "classes": classes, "history": history, "test": result, "metrics": metrics,
-            "out": out, "data": train.name}
+            "out": out, "data": train.name,
+            "clips": {"train": len(train), "validation": len(val) if val is not None else 0, "test": len(test)}}
