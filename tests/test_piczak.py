@@ -385,7 +385,7 @@ def test_data_needed_says_what_to_download(monkeypatch, tmp_path):
     assert "forbids the download" in mst_data_needed(full) and "SYNTHETIC" in mst_data_needed(full)
     monkeypatch.setenv("APAC_LAB_OFFLINE", "0")
     assert "download it first" in mst_data_needed(full) and "github.com/karolpiczak/ESC-50" in mst_data_needed(full)
-    assert "downloaded first (12 MB" in mst_data_needed(MSTSettings.classroom())
+    assert "downloaded first (16 MB" in mst_data_needed(MSTSettings.classroom())
     (tmp_path / "fsdd").mkdir()
     (tmp_path / "fsdd" / "x.wav").write_bytes(b"")
     assert "found at" in mst_data_needed(MSTSettings.classroom())

@@ -38,12 +38,7 @@ NOT_RESULTS: dict[str, dict[str, str]] = {}
 #: Offenders known when this test landed, in notebooks and notes whose owners are rewriting them
 #: (issue 11 §2). Strict: a new offender fails, and so does a listed one that is gone (then delete
 #: its entry). Keep this list shrinking to empty.
-PENDING: dict[str, set[str]] = {
-    "notebooks/02_gabor_filter_learning.ipynb": {"97%", "94%", "87%", "80%"},  # "In our full run ..."
-    "notebooks/03_echoic_buffers.ipynb": {"99.5%", "96.8%"},  # a remembered full run of the listener
-    "notebooks/05_apac_training.ipynb": {"99%"},  # benchmarks/fsdd_recipe.py's goal, stated as a result
-    "teacher/02_gabor_filter_learning.md": {"97%", "94%"},  # the same remembered run as notebook 02
-}
+PENDING: dict[str, set[str]] = {}
 
 
 def recorded_percentages(folder=REPO / "benchmarks" / "results") -> set[str]:

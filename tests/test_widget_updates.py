@@ -18,6 +18,7 @@ import ipywidgets as W
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+import torch
 
 import apac_lab.widgets as widgets
 from apac_lab.data import wav_bytes
@@ -46,6 +47,10 @@ def _drive(w: Widget, traffic: CommTraffic) -> dict[str, int]:
         upload.value = ({"name": "word.wav", "type": "audio/wav", "size": len(clip), "content": memoryview(clip),
                          "last_modified": dt.datetime(2026, 1, 1)},)
         sent["upload"] = traffic.sent_since(mark)
+    if not sent and hasattr(w, "handle_waveform"):  # the microphone widgets: one recording arrives
+        mark = traffic.mark()
+        w.handle_waveform(torch.sin(torch.arange(16000) * 0.05) * 0.3, 16000)
+        sent["recording"] = traffic.sent_since(mark)
     return sent
 
 

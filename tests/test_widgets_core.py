@@ -18,12 +18,12 @@ WIDGET_CLASSES = [obj for name in widgets.__all__ if inspect.isclass(obj := geta
 def test_every_widget_class_follows_the_pattern():
     assert {c.__name__ for c in WIDGET_CLASSES} == {
         "MelExplorer", "GaborInspector", "GaborBankBrowser", "EchoicScope", "MelFilterInspector", "UploadPredictor",
-        "MSTFilterInspector"}
+        "MSTFilterInspector", "Recorder", "VoiceFineTuner"}
     for cls in WIDGET_CLASSES:
         assert issubclass(cls, Widget), cls
         assert cls._ipython_display_ is Widget._ipython_display_ and cls.update is Widget.update
     assert not [n for n in widgets.__all__ if inspect.isfunction(getattr(widgets, n)) and n[0].islower()
-                and n not in ("widget_backend", "predict_wav_bytes")], "no builder functions beside the classes"
+                and n not in ("widget_backend", "predict_wav_bytes", "recording_quality", "browser_error_message")], "no builder functions beside the classes"
 
 
 class _Two(Widget):

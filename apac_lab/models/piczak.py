@@ -62,7 +62,7 @@ PICZAK_LAYERS = {
 #: Piczak's CNN on log-mel only; (b) and (c) are in their Figure 3, whose values the text does not state).
 PICZAK_CONFIGS = {
     "a": {"name": "(a) log-mel", "input": "log-mel (fixed)",
-          "paper": "Piczak's CNN on log-mel: see paper_comparator (with or without deltas)"},
+          "paper": "Piczak's CNN on log-mel: the figures of paper_comparator (with or without deltas)"},
     "b": {"name": "(b) raw, Xavier-init MST layers + dropout", "input": "raw audio",
           "paper": "Figure 3 only: below (c), which converges better (no number in the text)"},
     "c": {"name": "(c) raw, learned MST layers frozen", "input": "raw audio",

@@ -75,7 +75,7 @@ class EchoicScope(Widget):
         self.win_s = stream.win / stream.sample_rate
         freqs = stream.gammatone.center_freqs.cpu().numpy()
         ring_t = (np.arange(history) - (history - 1)) * self.hop_s
-        starts, widths = stream.dilated.starts[::-1], stream.dilated.widths[::-1]
+        starts, widths = stream.dilated.layout.starts, stream.dilated.layout.widths  # in view order, oldest first
         ms = lambda lag: f"{-lag * self.hop_s * 1000:.0f}" if lag else "0"  # noqa: E731
         step_labels = [ms(a) if w == 1 else f"{ms(a + w - 1)}…{ms(a)}" for a, w in zip(starts, widths)]
         fig = make_subplots(rows=1, cols=2, column_widths=[0.72, 0.28], horizontal_spacing=0.08,

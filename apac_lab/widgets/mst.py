@@ -99,6 +99,15 @@ class MSTFilterInspector(Widget):
         return cls(weight=mst.conv1.weight, sample_rate=target.sample_rate, filterbank=target.logmel.filterbank(),
                    band_edges=target.logmel.band_edges(), **kwargs)
 
+    @classmethod
+    def example(cls, *, backend: str | None = None) -> "MSTFilterInspector":
+        """Notebook 04's size: an untrained MSTmodel (512 filters of 1024 taps) beside its 60-band target."""
+        from apac_lab.models.mst import MSTmodel
+        from apac_lab.models.mst_targets import MSTTarget
+
+        torch.manual_seed(0)
+        return cls.from_models(MSTmodel(), MSTTarget(), backend=backend)
+
     @property
     def figure(self):
         """The figure on show (a plotly Figure or FigureWidget)."""
