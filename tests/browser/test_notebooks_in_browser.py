@@ -475,9 +475,13 @@ def test_notebook_runs_and_its_widgets_respond(path, lab, browser_context, artif
                     report.append(f"widget {k}: closed by the notebook (e.g. a finished progress bar)")
                     continue
                 widget = page.locator(f'[data-apac-widget="{k}"]')
-                if not widget.is_visible() and widget.locator(".widget-hprogress, progress").count():
-                    # a progress bar the notebook hid (tqdm, leave=False) while the kernel still holds it
-                    report.append(f"widget {k}: a hidden progress bar (nothing to move)")
+                if not widget.is_visible():
+                    # hidden by the notebook (a finished tqdm bar, leave=False, that the kernel still holds):
+                    # fine when it has nothing to move; a hidden slider or figure is a failure
+                    inner = widget.locator(".noUi-target, .js-plotly-plot, .widget-slider")
+                    kinds = page.evaluate("(el) => el.innerHTML.slice(0, 300)", widget.element_handle())
+                    assert inner.count() == 0, f"{name}: widget {k} has sliders or figures but is not visible: {kinds}"
+                    report.append(f"widget {k}: hidden, nothing to move ({kinds[:120]!r})")
                     continue
                 report.append(_move_one_slider(page, widget, k, name, shots))
             cells_after = page.evaluate(_OUTPUTS_JS)
