@@ -46,6 +46,8 @@ sys.path.insert(0, str(ROOT))
 
 GOAL_MEAN, GOAL_WORST = 0.95, 0.90
 RESULTS = ROOT / "benchmarks" / "results" / "fsdd_speakers.md"
+#: Where benchmarks/fsdd_few_shot.py's section of the report begins (kept when this one rewrites its own).
+FEW_SHOT_MARK = "\n## Few-shot fine-tuning (written by benchmarks/fsdd_few_shot.py)\n"
 
 
 def held_out_waves(speaker: str, *, sample_rate: int, root=None):
@@ -148,10 +150,11 @@ def report(log: Path, results: Path | None, command: str) -> int:
         results.parent.mkdir(parents=True, exist_ok=True)
         settings = next(iter(last.values()))["settings"]
         settings = {k: v for k, v in settings.items() if k not in ("holdout_speakers", "out", "data_root", "seed")}
+        kept = results.read_text().partition(FEW_SHOT_MARK) if results.is_file() else ("", "", "")
         results.write_text(
             "# FSDD leave-one-speaker-out (written by benchmarks/fsdd_speakers.py)\n\n"
             f"Command: `{command}`\n\n```\n{text}\n```\n\nSettings of every fold (besides the held-out speaker and "
-            f"the seed):\n\n```\n{json.dumps(settings)}\n```\n")
+            f"the seed):\n\n```\n{json.dumps(settings)}\n```\n" + "".join(kept[1:]))
         print(f"wrote {results}")
     return 0
 
