@@ -170,6 +170,7 @@ def wave_augmentation(s: RunSettings) -> torch.nn.Module | None:
     noise), then a room response, a band limit and mu-law companding, each on its share of
     the clips (``reverb_p``, ``band_limit_p``, ``mu_law_p``).
 
+    >>> from apac_lab.train import run_settings
     >>> [type(m).__name__ for m in wave_augmentation(run_settings(dataset="fsdd", time_shift=0.1, mu_law_p=0.2))]
     ['WaveAugment', 'RandomMuLaw']
     """
