@@ -106,7 +106,7 @@ def fsdd_voice_model_settings(**changes) -> RunSettings:
     >>> s.holdout_speakers, s.train.seed, s.sample_rate, s.model_kwargs["peak_norm"]
     (None, 0, 8000, True)
     """
-    return fsdd_speakers_settings("", **{"holdout_speakers": None, "out": "runs/fsdd_voice_model", **changes})
+    return run_settings(**{**_SPEAKERS, "out": "runs/fsdd_voice_model", **changes})
 
 
 @torch.no_grad()
