@@ -129,9 +129,10 @@ def report(log: Path, name: str, results: Path | None, command: str) -> int:
     text = "\n".join(lines)
     print(text)
     if results is not None:
-        old = results.read_text() if results.is_file() else ""
-        old = old.split(MARK)[0].rstrip("\n") + "\n"
-        results.write_text(old + MARK + f"\nCommand: `{command}`\n\n```\n{text}\n```\n")
+        head, *sections = (results.read_text() if results.is_file() else "").split(MARK)
+        mine = f"\nSettings `{name}`. Command: `{command}`\n\n```\n{text}\n```\n"
+        others = [sec for sec in sections if not sec.startswith(f"\nSettings `{name}`.")]  # one section per name
+        results.write_text(head.rstrip("\n") + "\n" + "".join(MARK + sec for sec in others + [mine]))
         print(f"wrote {results}")
     return 0
 
