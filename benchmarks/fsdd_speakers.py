@@ -68,11 +68,12 @@ def _log(path: Path, rec: dict) -> None:
 
 
 def commit() -> str:
-    """The checkout's commit (``+dirty`` when it has uncommitted changes)."""
+    """The checkout's commit (``+dirty`` when it has uncommitted changes outside ``benchmarks/results``)."""
     try:
         head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                ":(exclude)benchmarks/results"],  # what the benchmarks write is not the code
                                capture_output=True, text=True, check=True).stdout.strip()
         return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
