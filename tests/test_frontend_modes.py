@@ -8,6 +8,7 @@ from torch import nn
 
 from apac_lab.frontends import MFCC, LogMel
 from apac_lab.models import MODES, TRAINABLE_MEL_STFT, APACFrontEnd, build_model, load_frontend_checkpoint, save_frontend_checkpoint
+from apac_lab.models.frontend_modes import active_frames, utterance_cmvn
 
 
 def _wave(n=2, samples=16000, seed=0):
@@ -23,6 +24,57 @@ def test_std_is_the_fixed_torchaudio_front_end():
     assert torch.allclose(log_mel, LogMel(sample_rate=16000)(x), atol=1e-5)
     assert torch.allclose(mfcc, MFCC(sample_rate=16000, n_mfcc=64)(x), atol=1e-3)
     assert not list(APACFrontEnd("std").parameters())
+
+
+@pytest.mark.parametrize("mode", ["std", "mel"])
+def test_peak_norm_makes_the_features_independent_of_the_level(mode):
+    x = _wave()
+    plain = APACFrontEnd(mode)
+    fe = APACFrontEnd(mode, peak_norm=True)
+    log_mel, mfcc = fe(x)
+    loud_mel, loud_mfcc = fe(x * 10.0)  # +20 dB
+    assert torch.allclose(log_mel, loud_mel, atol=1e-4) and torch.allclose(mfcc, loud_mfcc, atol=1e-2)
+    assert torch.allclose(log_mel.amax((1, 2)), torch.zeros(2), atol=1e-6)  # 0 at each clip's loudest cell
+    ref = plain(x)[0]
+    expect = torch.clamp(ref - ref.amax((1, 2), keepdim=True), min=torch.log(torch.tensor(1e-6)).item())
+    assert torch.allclose(log_mel, expect, atol=1e-4)  # the plain log-mel less its peak, floored 60 dB below
+    assert not torch.allclose(plain(x)[0], plain(x * 10.0)[0], atol=1.0)
+
+
+def test_active_frames_are_those_within_active_db_of_the_loudest():
+    g = torch.Generator().manual_seed(0)
+    mel = torch.rand(3, 8, 20, generator=g) * torch.logspace(0, -6, 20)[None, None, :]  # fading clips
+    for db in (20.0, 40.0):
+        energy = mel.sum(1)
+        ref = torch.stack([torch.tensor([float(e) >= float(row.max()) * 10 ** (-db / 10) for e in row]) for row in energy])
+        assert torch.equal(active_frames(mel, db), ref)
+        assert active_frames(mel, db).any(1).all()
+
+
+def test_utterance_cmvn_removes_a_constant_per_row_and_the_scale():
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(2, 6, 10, generator=g)
+    active = torch.rand(2, 10, generator=g) > 0.3
+    out = utterance_cmvn(x, active)
+    shifted = utterance_cmvn(3.0 * (x + torch.randn(2, 6, 1, generator=g)), active)  # a fixed filter and a gain
+    assert torch.allclose(out, shifted, atol=1e-4)
+    for b in range(2):  # zero mean per row and unit variance over the active cells; silence at 0
+        on = out[b][:, active[b]]
+        assert torch.allclose(on.mean(1), torch.zeros(6), atol=1e-5)
+        assert on.pow(2).mean().item() == pytest.approx(1.0, abs=1e-3)
+        assert torch.equal(out[b][:, ~active[b]], torch.zeros(6, int((~active[b]).sum())))
+
+
+def test_cmvn_front_end_ignores_level_and_padding():
+    x = torch.zeros(2, 16000)
+    x[:, 4000:12000] = _wave(samples=8000)  # centred in silence, as padded clips are
+    fe = APACFrontEnd("std", cmvn=True)
+    log_mel, mfcc = fe(x)
+    loud_mel, loud_mfcc = fe(x * 20.0)
+    assert torch.allclose(log_mel, loud_mel, atol=1e-3) and torch.allclose(mfcc, loud_mfcc, atol=1e-2)
+    silent = ~active_frames(fe.power_mel(x))
+    assert silent[:, :5].all() and silent[:, -5:].all()  # the padding is not sound
+    assert (log_mel.permute(0, 2, 1)[silent] == 0).all() and (mfcc.permute(0, 2, 1)[silent] == 0).all()
 
 
 @pytest.mark.parametrize("sample_rate", [16000, 8000])
@@ -124,6 +176,9 @@ def test_frontend_loads_from_a_training_checkpoint(tmp_path):
         ({"sample_rate": 8000, "n_fft": 0}, "n_fft must be >= 2 samples, got 0; pass None for the APAC default"),
         ({"sample_rate": 8000, "hop_length": 0}, "hop_length must be >= 1 sample, got 0; pass None"),
         ({"mode": "mel", "sample_rate": 8000, "n_fft": 0}, "n_fft must be >= 2 samples, got 0"),
+        ({"peak_norm": "yes"}, "peak_norm must be True or False"),
+        ({"cmvn": 1}, "cmvn must be True or False"),
+        ({"active_db": 0.0}, "active_db must be > 0"),
     ],
 )
 def test_bad_front_end_settings(kw, match):

@@ -35,8 +35,9 @@ class TestFSDDRecipes:
         s = fsdd_speakers_settings("jackson", epochs=2)
         assert s.holdout_speakers == ["jackson"] and s.train.epochs == 2
         assert (s.model_kwargs, s.speed, s.eq_db, s.gain_db, s.noise_snr, s.spec_augment, s.time_stretch) == (
-            {"width_mult": 1.0, "n_mels": 64, "n_mfcc": 32, "dropout": 0.2}, [0.85, 1.15], 12.0, [-12.0, 12.0],
-            [10.0, 30.0], [6, 4], [0.75, 1.35])
+            {"width_mult": 1.0, "n_mels": 64, "n_mfcc": 32, "dropout": 0.2, "f_min": 50.0, "peak_norm": True},
+            [0.85, 1.15], 12.0, [-12.0, 12.0], [10.0, 30.0], [6, 4], [0.75, 1.35])
+        assert (s.vtlp, s.reverb_p, s.band_limit_p, s.mu_law_p) == ([0.9, 1.1], 0.3, 0.3, 0.2)
 
     def test_frontend_pretraining_is_fsdd_in_mode_mel_stft(self):
         s = fsdd_frontend_settings(model="tiny", epochs=1, dataset="fsdd")

@@ -50,6 +50,7 @@ from apac_lab.checkpoints import read_frontend_checkpoint, write_frontend_checkp
 from apac_lab.frontends import MelSpectrogram, NNAudioMel, frontend_settings, power_to_db, safe_log
 
 __all__ = ["MODES", "TRAINABLE_MEL_STFT", "APACFrontEnd", "check_waveform_batch", "mel_to_mfcc",
+           "active_frames", "utterance_cmvn",
            "load_frontend_checkpoint", "save_frontend_checkpoint"]
 
 MODES: tuple[str, ...] = ("std", "mel", "stft", "mel+stft", "mel+stft+fsdd")
@@ -117,6 +118,57 @@ def mel_to_mfcc(mel: torch.Tensor, dct: torch.Tensor, top_db: float | None = 80.
     return torch.matmul(db.transpose(-1, -2), dct).transpose(-1, -2)
 
 
+def active_frames(mel: torch.Tensor, active_db: float = 40.0) -> torch.Tensor:
+    """Which frames hold sound: total power within ``active_db`` of the clip's loudest frame.
+
+    Args:
+        mel (Tensor): ``(batch, n_mels, frames)`` power mel spectrogram.
+        active_db (float, default 40.0): range below the loudest frame that counts as sound.
+
+    Returns:
+        Tensor: ``(batch, frames)`` bool; every clip has at least its loudest frame.
+
+    >>> mel = torch.ones(1, 4, 5); mel[0, :, :2] = 1e-6   # two silent frames first
+    >>> active_frames(mel).tolist()
+    [[False, False, True, True, True]]
+    """
+    energy = mel.clamp(min=0).sum(-2)
+    return energy >= energy.amax(-1, keepdim=True) * 10.0 ** (-active_db / 10.0)
+
+
+def utterance_cmvn(features: torch.Tensor, active: torch.Tensor, *, variance: bool = True,
+                   eps: float = 1e-5) -> torch.Tensor:
+    """Per-utterance mean (and variance) normalisation over the frames that hold sound.
+
+    Each row (band or coefficient) of each clip has its mean over the active frames taken
+    away, the classic cepstral mean normalisation: a fixed filter (microphone, room, a
+    speaker's average spectrum) is an additive constant per row of a log spectrum, so it
+    goes. With ``variance``, the clip is then divided by one standard deviation (over all
+    its active cells). Inactive frames (silence, padding) are set to 0 afterwards, so they
+    carry no level of their own.
+
+    Args:
+        features (Tensor): ``(batch, rows, frames)`` log-mel or MFCC.
+        active (Tensor): ``(batch, frames)`` bool, from :func:`active_frames`.
+        variance (bool, default True): also divide by the clip's standard deviation.
+        eps (float, default 1e-5): added to the variance.
+
+    Returns:
+        Tensor: ``(batch, rows, frames)``.
+
+    >>> x = torch.tensor([[[1.0, 3.0, 9.0], [2.0, 2.0, 9.0]]]); on = torch.tensor([[True, True, False]])
+    >>> utterance_cmvn(x, on, variance=False).tolist()
+    [[[-1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]]
+    """
+    w = active.to(features.dtype)[:, None, :]
+    n = w.sum(-1, keepdim=True).clamp(min=1.0)
+    centred = (features - (features * w).sum(-1, keepdim=True) / n) * w
+    if variance:
+        var = centred.pow(2).sum((-2, -1), keepdim=True) / (n * features.shape[-2])  # over the active cells
+        centred = centred / torch.sqrt(var + eps)
+    return centred
+
+
 class APACFrontEnd(nn.Module):
     """Waveform to log-mel and MFCC, in one of the five :data:`MODES`.
 
@@ -136,6 +188,15 @@ class APACFrontEnd(nn.Module):
         checkpoint (str | Path | None, default None): front-end checkpoint to start from;
             required by ``mel+stft+fsdd`` (see :func:`apac_lab.recipes.pretrain_fsdd_frontend`),
             refused by the other modes.
+        peak_norm (bool, default False): divide each clip's power mel by its own maximum
+            (per-utterance gain normalisation), so the log-mel is 0 at the clip's loudest
+            cell and ``eps`` becomes a floor relative to it (1e-6: 60 dB below); a louder or
+            quieter recording of the same words then gives the same features.
+        cmvn (bool, default False): per-utterance mean and variance normalisation of both
+            outputs over the frames that hold sound (:func:`active_frames`, within
+            ``active_db`` of the loudest; :func:`utterance_cmvn`): the log-mel gets mean
+            and variance, the MFCC the mean only (cepstral mean normalisation).
+        active_db (float, default 40.0): see ``cmvn``.
 
     Shape: ``(batch, samples)`` -> ``(log_mel (batch, n_mels, frames), mfcc (batch, n_mfcc, frames) | None)``
     with ``frames = samples // hop_length + 1``.
@@ -159,9 +220,19 @@ class APACFrontEnd(nn.Module):
         eps: float = 1e-6,
         top_db: float | None = 80.0,
         checkpoint: str | Path | None = None,
+        peak_norm: bool = False,
+        cmvn: bool = False,
+        active_db: float = 40.0,
     ) -> None:
         super().__init__()
         self.mode = check_mode(mode)
+        if not isinstance(peak_norm, bool):
+            raise ValueError(f"peak_norm must be True or False, got {peak_norm!r}")
+        if not isinstance(cmvn, bool):
+            raise ValueError(f"cmvn must be True or False, got {cmvn!r}")
+        if not active_db > 0:
+            raise ValueError(f"active_db must be > 0 dB, got {active_db}")
+        self.peak_norm, self.cmvn, self.active_db = peak_norm, cmvn, float(active_db)
         n_fft, hop_length, f_max = frontend_settings(sample_rate, n_fft, hop_length, n_mels, f_min, f_max)
         n_mfcc = min(64, n_mels) if n_mfcc is None else n_mfcc
         if not 0 <= n_mfcc <= n_mels:
@@ -228,13 +299,20 @@ class APACFrontEnd(nn.Module):
     def forward(self, waveform: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         mel = self.power_mel(waveform)
         with torch.autocast(device_type=mel.device.type, enabled=False):
+            if self.peak_norm:
+                mel = mel / mel.detach().amax(dim=(-2, -1), keepdim=True).clamp(min=1e-20)
             log_mel = safe_log(mel, self.eps)
             mfcc = mel_to_mfcc(mel, self.dct, self.top_db) if self.dct is not None else None
+            if self.cmvn:
+                active = active_frames(mel.detach(), self.active_db)
+                log_mel = utterance_cmvn(log_mel, active)
+                mfcc = utterance_cmvn(mfcc, active, variance=False) if mfcc is not None else None
         return log_mel, mfcc
 
     def extra_repr(self) -> str:
         return (f"mode={self.mode!r}, sample_rate={self.sample_rate}, n_fft={self.n_fft}, hop_length={self.hop_length}, "
-                f"n_mels={self.n_mels}, n_mfcc={self.n_mfcc}")
+                f"n_mels={self.n_mels}, n_mfcc={self.n_mfcc}" + (", peak_norm=True" if self.peak_norm else "")
+                + (", cmvn=True" if self.cmvn else ""))
 
 
 def save_frontend_checkpoint(frontend: APACFrontEnd, path: str | Path, **meta) -> Path:

@@ -23,7 +23,7 @@ from apac_lab.models.frontend_modes import MODES, APACFrontEnd, check_mode
 
 __all__ = ["TinyCNN", "build_model", "count_parameters", "list_models", "register_model", "MODES"]
 
-_FRONTEND_KEYS = ("n_fft", "hop_length", "n_mels", "n_mfcc", "f_min", "f_max", "eps", "top_db")
+_FRONTEND_KEYS = ("n_fft", "hop_length", "n_mels", "n_mfcc", "f_min", "f_max", "eps", "top_db", "peak_norm", "cmvn", "active_db")
 
 
 class TinyCNN(nn.Module):
@@ -131,7 +131,7 @@ def build_model(
         pretrained (bool | str | Path, default False): ImageNet weights for the baselines:
             True downloads torchvision's file with torch.hub; a path reads a local copy.
         **kw: front-end settings (``n_fft``, ``hop_length``, ``n_mels``, ``n_mfcc``, ``f_min``,
-            ``f_max``, ``eps``, ``top_db``) and the model's own arguments (e.g. ``width_mult``,
+            ``f_max``, ``eps``, ``top_db``, ``peak_norm``, ``cmvn``, ``active_db``) and the model's own arguments (e.g. ``width_mult``,
             ``dropout``, ``batch_norm``).
 
     Returns:

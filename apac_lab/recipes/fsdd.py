@@ -12,22 +12,47 @@ function returning a :class:`apac_lab.train.RunSettings`; ``benchmarks/fsdd_reci
   peaking at 3e-3, batch 32, label smoothing 0.1; speed perturbation 0.9-1.1 and time shifts
   of up to 0.1 s; every training clip (2,250 in release v1.0.9, 2,700 in v1.0.10), no validation split (nothing is chosen on the test
   split: the last epoch is evaluated).
-* :func:`fsdd_speakers_settings` (leave one speaker out; aim: >= 90% on each): the same
-  training with a full-width APAC, 64 mel bands and 32 MFCCs (dropout 0.2), and augmentation
-  against what differs between speakers and their recordings: speed perturbation 0.85-1.15
-  (moves pitch and formants together, like another vocal tract), a random equaliser (smooth
-  response within 12 dB) and gain (-12..12 dB) for other microphones and levels, time shifts
-  up to 0.1 s, white noise at 10-30 dB SNR on half the clips, and on the log-mel a random time
-  stretch 0.75-1.35 (speaking rate) and SpecAugment (up to 6 mel bands and 4 frames, twice each).
+* :func:`fsdd_speakers_settings` (leave one speaker out; issue 12's targets: mean >= 95%, worst
+  speaker >= 90%): the same training with a full-width APAC, 64 mel bands from 50 Hz and 32
+  MFCCs (dropout 0.2), per-utterance gain normalisation (``peak_norm``), and augmentation that
+  imitates other voices and microphones: speed perturbation 0.85-1.15 (pitch and formants
+  together), vocal tract length perturbation of the spectrum 0.9-1.1 (formants alone), a random
+  equaliser (smooth response within 12 dB) and gain (-12..12 dB), time shifts up to 0.1 s,
+  white noise at 10-30 dB SNR on half the clips, a synthetic room response on 30% (RT60
+  0.1-0.5 s), a band limit on 30% (low-pass 1.5-4 kHz, high-pass up to 300 Hz) and mu-law
+  companding to 4-8 bits on 20%; on the log-mel a random time stretch 0.75-1.35 (speaking
+  rate) and SpecAugment (up to 6 mel bands and 4 frames, twice each). At test time the
+  benchmark averages the probabilities over playback speeds :data:`SPEAKERS_TEST_SPEEDS`
+  (:func:`speed_averaged_probabilities`). This is candidate ``allin`` with test-time variant
+  ``speed3`` of the development runs of branch ``speakers`` (3 training speakers, validated
+  on the 2 left out, 5 cyclic pairs, seed 0; each with the speed average): the single model
+  with the best worst validation speaker of the pooled table (mean 83.7%, worst 74.0%; the
+  previous recipe 83.8% / 62.8%; a two-model ensemble of both 85.4% / 73.2%, at twice the
+  training time). That table pools every speaker, so on the leave-one-speaker-out benchmark
+  this choice is not nested (see ``benchmarks/fsdd_speakers.py``).
+* :func:`fsdd_voice_model_settings`: the speakers recipe trained on FSDD's official training
+  split of every speaker (no one held out): the model shipped in the package
+  (:data:`VOICE_MODEL_FILE`, written by ``benchmarks/make_voice_checkpoint.py`` with
+  :func:`write_voice_model`, read by :func:`load_voice_model`), so that the microphone demo
+  works without training in class.
 
 Notebook: 05_apac_training (the benchmarks behind its FSDD numbers).
 """
 
 from __future__ import annotations
 
-from apac_lab.train import RunSettings, run_settings
+from pathlib import Path
+from typing import Sequence
 
-__all__ = ["fsdd_digits_settings", "fsdd_speakers_settings"]
+import torch
+
+from apac_lab.checkpoints import load_checkpoint, save_checkpoint
+from apac_lab.train import RunSettings, build_from_settings, run_settings
+from apac_lab.train.augment import SpeedPerturb
+
+__all__ = ["SPEAKERS_TEST_SPEEDS", "VOICE_MODEL_FILE", "VOICE_MODEL_KIND", "fsdd_digits_settings",
+           "fsdd_speakers_settings", "fsdd_voice_model_settings", "load_voice_model", "speed_averaged_probabilities",
+           "write_voice_model"]
 
 _DIGITS = dict(
     dataset="fsdd", model="apac", mode="std", sample_rate=8000, clip_seconds=1.0,
@@ -38,10 +63,19 @@ _DIGITS = dict(
 
 _SPEAKERS = dict(
     _DIGITS,
-    model_kwargs={"width_mult": 1.0, "n_mels": 64, "n_mfcc": 32, "dropout": 0.2},
+    model_kwargs={"width_mult": 1.0, "n_mels": 64, "n_mfcc": 32, "dropout": 0.2, "f_min": 50.0, "peak_norm": True},
     speed=[0.85, 1.15], eq_db=12.0, gain_db=[-12.0, 12.0], noise_snr=[10.0, 30.0], noise_p=0.5,
     spec_augment=[6, 4], time_stretch=[0.75, 1.35],
+    vtlp=[0.9, 1.1], reverb_p=0.3, band_limit_p=0.3, mu_law_p=0.2,
 )
+
+#: Playback speeds whose probabilities the speakers benchmark averages at test time.
+SPEAKERS_TEST_SPEEDS: tuple[float, ...] = (0.9, 1.0, 1.1)
+
+#: The shipped speaker-independent digit model (package data, a few MB).
+VOICE_MODEL_FILE = Path(__file__).resolve().parents[1] / "pretrained" / "fsdd_voice_model.pt"
+#: The ``kind`` tag of that file.
+VOICE_MODEL_KIND = "apac_lab.fsdd_voice_model"
 
 
 def fsdd_digits_settings(**changes) -> RunSettings:
@@ -63,3 +97,90 @@ def fsdd_speakers_settings(speaker: str, **changes) -> RunSettings:
     (['george'], None, 12.0)
     """
     return run_settings(**{**_SPEAKERS, "holdout_speakers": [speaker], **changes})
+
+
+def fsdd_voice_model_settings(**changes) -> RunSettings:
+    """The shipped model's recipe: :func:`fsdd_speakers_settings` with no speaker held out,
+    trained on FSDD's official training split of every speaker, seed 0.
+
+    >>> s = fsdd_voice_model_settings()
+    >>> s.holdout_speakers, s.train.seed, s.sample_rate, s.model_kwargs["peak_norm"]
+    (None, 0, 8000, True)
+    """
+    return run_settings(**{**_SPEAKERS, "out": "runs/fsdd_voice_model", **changes})
+
+
+@torch.no_grad()
+def speed_averaged_probabilities(model: torch.nn.Module, waves: torch.Tensor,
+                                 speeds: Sequence[float] = SPEAKERS_TEST_SPEEDS, *, batch_size: int = 256
+                                 ) -> torch.Tensor:
+    """Softmax of ``model`` averaged over fixed playback speeds (test-time augmentation).
+
+    Args:
+        model (nn.Module): a classifier of waveforms, ``(batch, samples)`` to logits.
+        waves (Tensor): ``(N, samples)``.
+        speeds (Sequence[float], default SPEAKERS_TEST_SPEEDS): playback speeds
+            (:class:`apac_lab.train.augment.SpeedPerturb` at each fixed factor; 1.0 is the clip).
+        batch_size (int, default 256): clips per forward pass.
+
+    Returns:
+        Tensor: ``(N, classes)`` probabilities.
+
+    >>> net = torch.nn.Sequential(torch.nn.Linear(800, 3))
+    >>> speed_averaged_probabilities(net, torch.randn(4, 800)).sum(-1).round(decimals=4).tolist()
+    [1.0, 1.0, 1.0, 1.0]
+    """
+    if not speeds:
+        raise ValueError("speeds: give at least one playback speed, e.g. (1.0,)")
+    model.eval()
+    total = 0
+    for speed in speeds:
+        x = waves if speed == 1.0 else SpeedPerturb((speed, speed)).train()(waves)
+        total = total + torch.cat([model(x[i:i + batch_size]).softmax(-1) for i in range(0, len(x), batch_size)])
+    return total / len(speeds)
+
+
+def write_voice_model(path: str | Path, model: torch.nn.Module, settings: RunSettings, classes: Sequence[str],
+                      *, metrics: dict | None = None) -> Path:
+    """Write a trained model of :func:`fsdd_voice_model_settings` as a small file (weights as
+    float32 tensors, the settings, classes and sample rate; readable with ``weights_only=True``).
+
+    Refuses to overwrite a file unless it is itself a voice model (one written by this function).
+    """
+    path = Path(path)
+    if path.exists():
+        try:
+            old = load_checkpoint(path)
+        except Exception:  # noqa: BLE001  (anything that is not ours is kept)
+            old = None
+        if not (isinstance(old, dict) and old.get("kind") == VOICE_MODEL_KIND):
+            raise FileExistsError(f"{path} exists and is not a voice model: not overwritten; give another path")
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_checkpoint(path, {"kind": VOICE_MODEL_KIND, "settings": settings.to_flat(), "classes": list(classes),
+                           "sample_rate": settings.sample_rate, "model": state, "metrics": dict(metrics or {})})
+    return path
+
+
+def load_voice_model(path: str | Path | None = None) -> tuple[torch.nn.Module, dict]:
+    """The shipped speaker-independent digit model, in eval mode, and its file's contents
+    (``settings``, ``classes``, ``sample_rate``, ``metrics``); read with ``weights_only=True``.
+
+    Args:
+        path (str | Path | None, default None): a file of :func:`write_voice_model`; None is
+            :data:`VOICE_MODEL_FILE`.
+
+    Raises:
+        FileNotFoundError: no file (one line naming it and the script that makes it).
+        ValueError: a checkpoint that is not a voice model.
+    """
+    path = Path(path) if path is not None else VOICE_MODEL_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"no voice model at {path}; make it with python benchmarks/make_voice_checkpoint.py")
+    ckpt = load_checkpoint(path)
+    if not (isinstance(ckpt, dict) and ckpt.get("kind") == VOICE_MODEL_KIND):
+        raise ValueError(f"{path} is not a voice model (no kind {VOICE_MODEL_KIND!r}); make one with "
+                         "python benchmarks/make_voice_checkpoint.py")
+    s = run_settings(**ckpt["settings"])
+    model = build_from_settings(s, len(ckpt["classes"]))
+    model.load_state_dict(ckpt["model"])
+    return model.eval(), {k: v for k, v in ckpt.items() if k != "model"}

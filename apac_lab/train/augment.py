@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 __all__ = ["TimeShift", "SpeedPerturb", "RandomEQ", "AddNoise", "SpecAugment", "WaveAugment", "attach_spec_augment",
-           "find_frontend"]
+           "find_frontend", "VocalTractWarp", "vtlp_source_positions", "RandomBandLimit", "RandomReverb", "synthetic_rir",
+           "RandomMuLaw", "find_spectrogram"]
 
 
 class TimeShift(nn.Module):
@@ -371,3 +372,295 @@ def attach_spec_augment(model: nn.Module, spec_augment: SpecAugment, *, where: n
         return mask(output) if module.training else output
 
     return target.register_forward_hook(hook)
+
+
+# --------------------------------------------------------------------------- other voices and microphones
+
+
+def _check_p(p: float) -> float:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p must be a probability in [0, 1], got {p}")
+    return float(p)
+
+
+def _check_range(name: str, value, *, low: float = float("-inf")) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair (low, high), got {value!r}") from None
+    if not low <= lo <= hi:
+        raise ValueError(f"{name} must be (low, high) with {low} <= low <= high, got {value!r}")
+    return lo, hi
+
+
+def _uniform(b: int, value_range: tuple[float, float], device) -> torch.Tensor:
+    lo, hi = value_range
+    return lo + (hi - lo) * torch.rand(b, device=device)
+
+
+def _chosen(b: int, p: float, device) -> torch.Tensor:
+    """``(b,)`` bool: which clips are augmented (probability ``p`` each)."""
+    return torch.rand(b, device=device) < p
+
+
+def vtlp_source_positions(factor: torch.Tensor, n_bins: int, boundary: float = 0.8) -> torch.Tensor:
+    """Where each output bin of a vocal-tract-length-perturbed spectrum reads the input.
+
+    The warp (Jaitly and Hinton, 2013) maps input frequency ``f`` to ``factor * f`` below a
+    boundary and is linear above it so that the Nyquist frequency stays put; this returns
+    its inverse, in fractional bin numbers.
+
+    Args:
+        factor (Tensor): ``(batch,)`` warp factors (> 1 moves formants up: a shorter tract).
+        n_bins (int): frequency bins from 0 Hz to Nyquist (``n_fft // 2 + 1``).
+        boundary (float, default 0.8): the bend, as a fraction of Nyquist, for factor 1.
+
+    Returns:
+        Tensor: ``(batch, n_bins)`` source positions in ``[0, n_bins - 1]``.
+
+    >>> vtlp_source_positions(torch.tensor([1.25]), 11)[0, :5].tolist()  # bin 5 reads bin 4
+    [0.0, 0.800000011920929, 1.600000023841858, 2.4000000953674316, 3.200000047683716]
+    """
+    nyq = float(n_bins - 1)
+    out = torch.arange(n_bins, device=factor.device, dtype=torch.float32)[None, :]
+    a = factor.float()[:, None]
+    bend_out = boundary * nyq * torch.clamp(a, max=1.0)  # the bend on the output axis
+    bend_in = bend_out / a
+    upper = bend_in + (out - bend_out) * (nyq - bend_in) / (nyq - bend_out)
+    return torch.where(out <= bend_out, out / a, upper).clamp(0.0, nyq)
+
+
+class VocalTractWarp(nn.Module):
+    """Vocal tract length perturbation (VTLP): warp the frequency axis of a linear power
+    spectrogram by a random factor per clip, as another speaker's vocal tract would move
+    its formants (Jaitly and Hinton, 2013). Time is untouched.
+
+    Acts on the spectrogram *before* the mel filterbank (attach it with
+    :func:`attach_spec_augment` to the front-end's spectrogram module, see
+    :func:`find_spectrogram`), so both the log-mel and the MFCCs see the warped spectrum.
+    The warp is :func:`vtlp_source_positions` with linear interpolation between bins.
+
+    Args:
+        factors (tuple[float, float], default (0.9, 1.1)): range of the warp factor,
+            drawn uniformly per clip (> 1: formants move up).
+        boundary (float, default 0.8): where the warp bends, as a fraction of Nyquist.
+        p (float, default 1.0): probability that a clip is warped.
+
+    Shape: ``(batch, ..., freq, time)`` -> same shape; ``freq`` bins span 0 Hz to Nyquist.
+
+    >>> spec = torch.zeros(1, 513, 4); spec[:, 128] = 1.0   # 1000 Hz at 8 kHz, n_fft 1024
+    >>> int(VocalTractWarp((1.2, 1.2))(spec)[0, :, 0].argmax()) * 8000 / 1024
+    1203.125
+    """
+
+    def __init__(self, factors: tuple[float, float] = (0.9, 1.1), *, boundary: float = 0.8, p: float = 1.0) -> None:
+        super().__init__()
+        self.factors = _check_range("factors", factors, low=1e-3)
+        if not 0.0 < boundary < 1.0:
+            raise ValueError(f"boundary is a fraction of Nyquist in (0, 1), got {boundary}")
+        self.boundary, self.p = float(boundary), _check_p(p)
+
+    def forward(self, spec: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0 or self.factors == (1.0, 1.0):
+            return spec
+        if spec.dim() < 3:
+            raise ValueError(f"VocalTractWarp expects (batch, ..., freq, time), got shape {tuple(spec.shape)}")
+        b, f, t = spec.shape[0], spec.shape[-2], spec.shape[-1]
+        factor = torch.where(_chosen(b, self.p, spec.device), _uniform(b, self.factors, spec.device),
+                             torch.ones(b, device=spec.device))
+        src = vtlp_source_positions(factor, f, self.boundary)  # (b, f)
+        lo = src.floor().long().clamp(max=f - 1)
+        hi = (lo + 1).clamp(max=f - 1)
+        w = (src - lo).to(spec.dtype)
+        x = spec.reshape(b, -1, f, t)
+        take = lambda idx: torch.gather(x, 2, idx[:, None, :, None].expand(b, x.shape[1], f, t))  # noqa: E731
+        out = take(lo) * (1 - w)[:, None, :, None] + take(hi) * w[:, None, :, None]
+        return out.reshape(spec.shape)
+
+
+class RandomBandLimit(nn.Module):
+    """Band-limit each clip: a random low-pass and, optionally, a random high-pass filter,
+    as a telephone, a cheap microphone or a low sampling rate would (zero phase, by FFT).
+
+    The magnitude responses are Butterworth's: ``1 / sqrt(1 + (f / f_c)^(2 order))`` for the
+    low-pass (-3 dB at ``f_c``) and ``1 / sqrt(1 + (f_c / f)^(2 order))`` for the high-pass;
+    a cut-off of 0 Hz disables the high-pass.
+
+    Args:
+        sample_rate (int): Hz of the clips.
+        low_pass_hz (tuple[float, float], default (1500.0, 4000.0)): range of the low-pass
+            cut-off, drawn uniformly per clip.
+        high_pass_hz (tuple[float, float], default (0.0, 300.0)): range of the high-pass cut-off.
+        order (int, default 4): filter order (the slopes are ``6 * order`` dB per octave).
+        p (float, default 0.5): probability that a clip is filtered.
+
+    Shape: ``(batch, samples)`` -> ``(batch, samples)``.
+
+    >>> t = torch.arange(8000) / 8000; x = torch.sin(2 * torch.pi * 2000 * t)[None]
+    >>> y = RandomBandLimit(8000, low_pass_hz=(2000.0, 2000.0), high_pass_hz=(0.0, 0.0), p=1.0)(x)
+    >>> round(float(20 * torch.log10(y.std() / x.std())), 2)  # -3 dB at the cut-off
+    -3.01
+    """
+
+    def __init__(self, sample_rate: int, *, low_pass_hz: tuple[float, float] = (1500.0, 4000.0),
+                 high_pass_hz: tuple[float, float] = (0.0, 300.0), order: int = 4, p: float = 0.5) -> None:
+        super().__init__()
+        if int(sample_rate) != sample_rate or sample_rate <= 0:
+            raise ValueError(f"sample_rate must be a whole number of Hz > 0, got {sample_rate}")
+        self.sample_rate = int(sample_rate)
+        self.low_pass_hz = _check_range("low_pass_hz", low_pass_hz, low=1e-3)
+        self.high_pass_hz = _check_range("high_pass_hz", high_pass_hz, low=0.0)
+        if int(order) != order or order < 1:
+            raise ValueError(f"order must be a whole number >= 1, got {order}")
+        self.order, self.p = int(order), _check_p(p)
+
+    def response(self, low_pass: torch.Tensor, high_pass: torch.Tensor, n: int) -> torch.Tensor:
+        """Magnitude responses ``(batch, n // 2 + 1)`` for cut-offs ``(batch,)`` in Hz."""
+        f = torch.fft.rfftfreq(n, 1.0 / self.sample_rate).to(low_pass.device)[None, :]
+        lp = 1.0 / torch.sqrt(1.0 + (f / low_pass[:, None]) ** (2 * self.order))
+        hp = torch.where(high_pass[:, None] > 0,
+                         1.0 / torch.sqrt(1.0 + (high_pass[:, None] / f.clamp(min=1e-6)) ** (2 * self.order)),
+                         torch.ones_like(f))
+        return lp * hp
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        if x.dim() != 2:
+            raise ValueError(f"RandomBandLimit expects (batch, samples), got shape {tuple(x.shape)}")
+        b, n = x.shape
+        gain = self.response(_uniform(b, self.low_pass_hz, x.device), _uniform(b, self.high_pass_hz, x.device), n)
+        gain = torch.where(_chosen(b, self.p, x.device)[:, None], gain, torch.ones_like(gain))
+        return torch.fft.irfft(torch.fft.rfft(x.float(), n=n) * gain, n=n).to(x.dtype)
+
+
+def synthetic_rir(rt60: torch.Tensor, drr_db: torch.Tensor, length: int, sample_rate: int) -> torch.Tensor:
+    """Synthetic room impulse responses: a unit direct path, then white noise whose
+    amplitude decays by 60 dB in ``rt60`` seconds, scaled to a direct-to-reverberant
+    energy ratio of ``drr_db``.
+
+    Args:
+        rt60 (Tensor): ``(batch,)`` reverberation times in seconds (> 0).
+        drr_db (Tensor): ``(batch,)`` direct-to-reverberant ratios in dB.
+        length (int): samples of each response (the direct path is sample 0).
+        sample_rate (int): Hz.
+
+    Returns:
+        Tensor: ``(batch, length)``.
+
+    >>> h = synthetic_rir(torch.tensor([0.3]), torch.tensor([6.0]), 2400, 8000)
+    >>> h.shape, h[0, 0].item(), round(float(10 * torch.log10(1 / h[0, 1:].pow(2).sum())), 2)
+    (torch.Size([1, 2400]), 1.0, 6.0)
+    """
+    t = torch.arange(1, length, device=rt60.device, dtype=torch.float32)[None, :] / sample_rate
+    tail = torch.randn(rt60.shape[0], length - 1, device=rt60.device) * torch.exp(-6.9078 * t / rt60[:, None])
+    tail = tail * torch.sqrt(10.0 ** (-drr_db[:, None] / 10.0) / tail.pow(2).sum(1, keepdim=True).clamp(min=1e-20))
+    return torch.cat([torch.ones(rt60.shape[0], 1, device=rt60.device), tail], 1)
+
+
+class RandomReverb(nn.Module):
+    """Reverberation: convolve each clip with a synthetic room impulse response
+    (:func:`synthetic_rir`: exponentially decaying noise after a direct path), as another
+    room would. The convolution is causal (by FFT, zero-padded, no wrap-around), the
+    output keeps the clip's length (the tail past its end is cut) and its RMS level.
+
+    Args:
+        sample_rate (int): Hz of the clips.
+        rt60 (tuple[float, float], default (0.1, 0.5)): range of the reverberation time, s.
+        drr_db (tuple[float, float], default (0.0, 12.0)): range of the direct-to-reverberant
+            energy ratio, dB (lower is more reverberant).
+        p (float, default 0.5): probability that a clip is reverberated.
+
+    Shape: ``(batch, samples)`` -> ``(batch, samples)``.
+
+    >>> x = torch.zeros(1, 8000); x[0, 1000] = 1.0
+    >>> y = RandomReverb(8000, p=1.0)(x)
+    >>> y.shape, float(y[0, :1000].abs().max()) < 1e-6, bool((y[0, 1001:].abs() > 1e-4).any())  # causal
+    (torch.Size([1, 8000]), True, True)
+    """
+
+    def __init__(self, sample_rate: int, *, rt60: tuple[float, float] = (0.1, 0.5),
+                 drr_db: tuple[float, float] = (0.0, 12.0), p: float = 0.5) -> None:
+        super().__init__()
+        if int(sample_rate) != sample_rate or sample_rate <= 0:
+            raise ValueError(f"sample_rate must be a whole number of Hz > 0, got {sample_rate}")
+        self.sample_rate = int(sample_rate)
+        self.rt60 = _check_range("rt60", rt60, low=1e-3)
+        self.drr_db = _check_range("drr_db", drr_db)
+        self.p = _check_p(p)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        if x.dim() != 2:
+            raise ValueError(f"RandomReverb expects (batch, samples), got shape {tuple(x.shape)}")
+        b, n = x.shape
+        length = min(n, int(round(self.rt60[1] * self.sample_rate)) + 1)
+        h = synthetic_rir(_uniform(b, self.rt60, x.device), _uniform(b, self.drr_db, x.device), length,
+                          self.sample_rate)
+        size = n + length - 1
+        wet = torch.fft.irfft(torch.fft.rfft(x.float(), n=size) * torch.fft.rfft(h, n=size), n=size)[:, :n]
+        rms_in = x.float().pow(2).mean(1, keepdim=True).sqrt()
+        wet = wet * rms_in / wet.pow(2).mean(1, keepdim=True).sqrt().clamp(min=1e-12)
+        return torch.where(_chosen(b, self.p, x.device)[:, None], wet, x.float()).to(x.dtype)
+
+
+class RandomMuLaw(nn.Module):
+    """Codec-like distortion: mu-law companding to a random word length, as an 8-bit
+    telephone codec (G.711's mu-law) or a cheaper one would leave it.
+
+    Each chosen clip is encoded with ``mu = 2**bits - 1`` (``bits`` drawn per clip from
+    the whole numbers in ``bits``), quantised, and decoded, like
+    ``torchaudio.functional.mu_law_decoding(mu_law_encoding(x, mu + 1), mu + 1)``.
+    Samples are clipped to ``[-1, 1]`` first.
+
+    Args:
+        bits (tuple[int, int], default (4, 8)): range of the word length (whole numbers).
+        p (float, default 0.5): probability that a clip is distorted.
+
+    Shape: ``(batch, samples)`` -> ``(batch, samples)``.
+
+    >>> y = RandomMuLaw((2, 2), p=1.0)(torch.linspace(-1, 1, 100)[None])
+    >>> len(torch.unique(y))  # 2 bits: 4 levels
+    4
+    """
+
+    def __init__(self, bits: tuple[int, int] = (4, 8), *, p: float = 0.5) -> None:
+        super().__init__()
+        lo, hi = _check_range("bits", bits, low=1.0)
+        if int(lo) != lo or int(hi) != hi or hi > 16:
+            raise ValueError(f"bits must be whole numbers in 1..16, got {bits!r}")
+        self.bits, self.p = (int(lo), int(hi)), _check_p(p)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        if x.dim() != 2:
+            raise ValueError(f"RandomMuLaw expects (batch, samples), got shape {tuple(x.shape)}")
+        b = x.shape[0]
+        bits = torch.randint(self.bits[0], self.bits[1] + 1, (b, 1), device=x.device)
+        mu = (2.0 ** bits.float()) - 1.0
+        v = x.float().clamp(-1.0, 1.0)
+        y = torch.sign(v) * torch.log1p(mu * v.abs()) / torch.log1p(mu)
+        q = ((y + 1) / 2 * mu + 0.5).floor()  # 0..mu, as torchaudio's encoding
+        y = q / mu * 2 - 1
+        out = torch.sign(y) * (torch.exp(y.abs() * torch.log1p(mu)) - 1.0) / mu
+        return torch.where(_chosen(b, self.p, x.device)[:, None], out, x.float()).to(x.dtype)
+
+
+def find_spectrogram(model: nn.Module) -> nn.Module:
+    """The module of the model's front-end that outputs the linear power spectrogram
+    (where :class:`VocalTractWarp` attaches): ``torchaudio.transforms.Spectrogram`` inside
+    a fixed (``std`` mode) front-end.
+
+    >>> from apac_lab.models import build_model
+    >>> type(find_spectrogram(build_model("tiny", n_classes=2, sample_rate=8000))).__name__
+    'Spectrogram'
+    """
+    import torchaudio
+
+    for sub in find_frontend(model).modules():
+        if isinstance(sub, torchaudio.transforms.Spectrogram):
+            return sub
+    raise ValueError(f"{type(model).__name__}: no torchaudio Spectrogram in its front-end; VocalTractWarp needs a "
+                     "fixed front-end (mode 'std')")

@@ -140,6 +140,15 @@ class RunSettings:
     time_stretch: list[float] | None = setting(
         None, help="augmentation: stretch the spectrogram in time by a factor drawn in [LOW, HIGH] (speaking rate)",
         check=low_high(positive=True), flag=_PAIR)
+    vtlp: list[float] | None = setting(
+        None, help="augmentation: vocal tract length perturbation, warp the spectrum's frequency axis by a factor "
+                   "drawn in [LOW, HIGH] (another speaker's formants)", check=low_high(positive=True), flag=_PAIR)
+    reverb_p: float = setting(0.0, help="augmentation: probability of a synthetic room response per clip (RT60 "
+                                        "0.1-0.5 s; 0: off)", check=within(0, 1))
+    band_limit_p: float = setting(0.0, help="augmentation: probability of a band limit per clip (low-pass 1.5-4 kHz, "
+                                            "high-pass up to 300 Hz: another microphone; 0: off)", check=within(0, 1))
+    mu_law_p: float = setting(0.0, help="augmentation: probability of mu-law companding to 4-8 bits per clip (a "
+                                        "codec; 0: off)", check=within(0, 1))
     out: str | None = setting(None, help="output folder; default runs/<dataset>-<model>-<mode>", result=False)
     resume: bool = setting(False, help="continue the run in --out from its last checkpoint (refused when a setting "
                                        "that changes the result differs)", result=False)

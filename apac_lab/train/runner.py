@@ -163,18 +163,52 @@ def _cached(s: RunSettings, splits, progress: bool):
     return cached
 
 
-def _augmentations(s: RunSettings, model: torch.nn.Module):
-    from apac_lab.train.augment import SpecAugment, WaveAugment, attach_spec_augment
+def wave_augmentation(s: RunSettings) -> torch.nn.Module | None:
+    """The run's waveform augmentation (applied to training batches), or None.
 
-    wave = None
+    :class:`~apac_lab.train.augment.WaveAugment` (time shift, speed, equaliser and gain,
+    noise), then a room response, a band limit and mu-law companding, each on its share of
+    the clips (``reverb_p``, ``band_limit_p``, ``mu_law_p``).
+
+    >>> from apac_lab.train import run_settings
+    >>> [type(m).__name__ for m in wave_augmentation(run_settings(dataset="fsdd", time_shift=0.1, mu_law_p=0.2))]
+    ['WaveAugment', 'RandomMuLaw']
+    """
+    from apac_lab.train.augment import RandomBandLimit, RandomMuLaw, RandomReverb, WaveAugment
+
+    mods = []
     if s.time_shift > 0 or s.noise_snr is not None or s.speed is not None or s.eq_db > 0 or s.gain_db is not None:
-        wave = WaveAugment(max_shift=s.time_shift, snr_db=tuple(s.noise_snr) if s.noise_snr else None,
-                           noise_p=s.noise_p, speed=tuple(s.speed) if s.speed else None,
-                           eq_db=s.eq_db, gain_db=tuple(s.gain_db) if s.gain_db else None)
+        mods.append(WaveAugment(max_shift=s.time_shift, snr_db=tuple(s.noise_snr) if s.noise_snr else None,
+                                noise_p=s.noise_p, speed=tuple(s.speed) if s.speed else None,
+                                eq_db=s.eq_db, gain_db=tuple(s.gain_db) if s.gain_db else None))
+    if s.reverb_p > 0:
+        mods.append(RandomReverb(s.sample_rate, p=s.reverb_p))
+    if s.band_limit_p > 0:
+        mods.append(RandomBandLimit(s.sample_rate, p=s.band_limit_p))
+    if s.mu_law_p > 0:
+        mods.append(RandomMuLaw(p=s.mu_law_p))
+    if not mods:
+        return None
+    return mods[0] if len(mods) == 1 and isinstance(mods[0], WaveAugment) else torch.nn.Sequential(*mods)
+
+
+def attach_augmentations(s: RunSettings, model: torch.nn.Module) -> tuple[torch.nn.Module | None, list]:
+    """Attach the run's spectrogram augmentation to ``model`` (active in training mode only)
+    and return ``(wave_augmentation(s), hook handles)``.
+
+    The spectrum warp (``vtlp``) acts on the linear power spectrogram, before the mel
+    filterbank; SpecAugment and the time stretch on the front-end's output.
+    """
+    from apac_lab.train.augment import SpecAugment, VocalTractWarp, attach_spec_augment, find_spectrogram
+
+    handles = []
+    if s.vtlp is not None:
+        handles.append(attach_spec_augment(model, VocalTractWarp(tuple(s.vtlp)), where=find_spectrogram(model)))
     if s.spec_augment is not None or s.time_stretch is not None:
         f, t = s.spec_augment or (0, 0)
-        attach_spec_augment(model, SpecAugment(f, t, time_stretch=tuple(s.time_stretch) if s.time_stretch else None))
-    return wave
+        handles.append(attach_spec_augment(
+            model, SpecAugment(f, t, time_stretch=tuple(s.time_stretch) if s.time_stretch else None)))
+    return wave_augmentation(s), handles
 
 
 def _write_results(out: Path, s: RunSettings, result: dict, classes: list[str], history: list[dict], seconds: float,
@@ -325,7 +359,7 @@ def _run(s: RunSettings, out: Path, distributed: bool, main_proc: bool, device: 
     if ckpt is not None:
         _check_fits(model, ckpt, out / "last.pt")  # fit() loads it (and the optimiser) again
     n_params = sum(p.numel() for p in model.parameters())
-    wave_aug = _augmentations(s, model)
+    wave_aug, _ = attach_augmentations(s, model)
     train_c, val_c, test_c = _cached(s, (train, val, test), progress)
     if main_proc:
         out.mkdir(parents=True, exist_ok=True)

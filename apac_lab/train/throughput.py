@@ -29,7 +29,7 @@ import torch
 from torch.utils.data import TensorDataset
 
 from apac_lab.train.options import RunSettings, UsageError
-from apac_lab.train.runner import _augmentations, build_from_settings
+from apac_lab.train.runner import attach_augmentations, build_from_settings
 
 __all__ = ["training_throughput", "expected_seconds", "plan_runs", "format_duration"]
 
@@ -70,7 +70,7 @@ def training_throughput(s: RunSettings, n_classes: int, *, steps: int = 3, warmu
     data = TensorDataset(0.1 * torch.randn(n, samples, generator=gen), torch.randint(0, n_classes, (n,), generator=gen))
     torch.manual_seed(s.train.seed)
     model = build_from_settings(s, n_classes)
-    augment = _augmentations(s, model)
+    augment, _ = attach_augmentations(s, model)
 
     def cfg(k: int):
         return s.train.__class__(**{**s.train.to_dict(), "epochs": 1, "batch_size": batch, "max_steps_per_epoch": k,

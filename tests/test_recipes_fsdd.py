@@ -1,0 +1,157 @@
+"""The FSDD recipes of notebook 05: the speaker-independent recipe's augmentation, the
+test-time speed average, and the shipped voice model (what its script's settings describe,
+and its accuracy on FSDD's official test split)."""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from pathlib import Path
+
+import pytest
+import torch
+
+from apac_lab.checkpoints import load_checkpoint, save_checkpoint
+from apac_lab.data import load_dataset
+from apac_lab.models import build_model
+from apac_lab.recipes import (
+    SPEAKERS_TEST_SPEEDS, VOICE_MODEL_FILE, VOICE_MODEL_KIND, fsdd_speakers_settings, fsdd_voice_model_settings,
+    load_voice_model, speed_averaged_probabilities, write_voice_model,
+)
+from apac_lab.train import build_from_settings, run_settings
+from apac_lab.train.augment import RandomBandLimit, RandomMuLaw, RandomReverb, SpeedPerturb, WaveAugment
+from apac_lab.train.runner import attach_augmentations, wave_augmentation
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class TestSpeakersRecipe:
+    def test_voices_and_microphones_augmentation_in_order(self):
+        s = fsdd_speakers_settings("george")
+        wave = wave_augmentation(s)
+        assert [type(m) for m in wave] == [WaveAugment, RandomReverb, RandomBandLimit, RandomMuLaw]
+        assert [m.p for m in list(wave)[1:]] == [0.3, 0.3, 0.2]
+        assert wave[1].sample_rate == wave[2].sample_rate == 8000
+
+    def test_spectrum_warp_before_the_mel_and_specaugment_after_the_front_end(self):
+        from apac_lab.train.augment import find_frontend, find_spectrogram
+
+        s = fsdd_speakers_settings("george")
+        model = build_from_settings(s, 10)
+        _, handles = attach_augmentations(s, model)
+        hooked = [m for m in model.modules() if m._forward_hooks]
+        assert len(handles) == 2 and hooked == [find_frontend(model), find_spectrogram(model)]
+        for h in handles:
+            h.remove()
+        assert not any(m._forward_hooks for m in model.modules())
+
+    def test_warp_hook_changes_training_output_only(self):
+        s = fsdd_speakers_settings("george", spec_augment=None, time_stretch=None, vtlp=[0.8, 0.8])
+        torch.manual_seed(0)
+        model = build_from_settings(s, 10)
+        x = torch.randn(2, 8000) * 0.1
+        model.eval()
+        with torch.no_grad():
+            before = model.frontend(x)[0]
+        attach_augmentations(s, model)
+        with torch.no_grad():
+            assert torch.equal(model.frontend(x)[0], before)  # eval: untouched
+            model.frontend.train()
+            warped = model.frontend(x)[0]
+        assert not torch.allclose(warped, before)
+
+    def test_no_augmentation_gives_none(self):
+        assert wave_augmentation(run_settings(dataset="fsdd")) is None
+
+    @pytest.mark.parametrize("key,value,match", [
+        ("vtlp", [1.2, 0.9], "--vtlp"), ("reverb_p", 1.5, "--reverb-p"), ("band_limit_p", -0.1, "--band-limit-p"),
+        ("mu_law_p", 2.0, "--mu-law-p"),
+    ])
+    def test_bad_settings_name_their_flag(self, key, value, match):
+        from apac_lab.train import UsageError
+
+        with pytest.raises(UsageError, match=match):
+            run_settings(dataset="fsdd", **{key: value})
+
+
+class TestSpeedAverage:
+    def test_mean_of_the_softmax_at_each_fixed_speed(self):
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(8000, 4))
+        x = torch.randn(3, 8000)
+        want = sum(net(SpeedPerturb((v, v)).train()(x) if v != 1.0 else x).softmax(-1) for v in (0.9, 1.0, 1.1)) / 3
+        got = speed_averaged_probabilities(net, x, (0.9, 1.0, 1.1), batch_size=2)
+        assert torch.allclose(got, want, atol=1e-6)
+        assert torch.allclose(speed_averaged_probabilities(net, x, (1.0,)), net(x).softmax(-1), atol=1e-6)
+
+    def test_no_speeds_is_an_error(self):
+        with pytest.raises(ValueError, match="at least one playback speed"):
+            speed_averaged_probabilities(torch.nn.Identity(), torch.zeros(1, 10), ())
+
+
+class TestVoiceModelFile:
+    def test_round_trip_and_refuses_to_overwrite_other_files(self, tmp_path):
+        s = fsdd_voice_model_settings(model_kwargs={"width_mult": 0.25, "n_mels": 16, "n_mfcc": 8, "peak_norm": True})
+        torch.manual_seed(0)
+        model = build_from_settings(s, 3).eval()
+        path = write_voice_model(tmp_path / "v.pt", model, s, ["a", "b", "c"], metrics={"test_accuracy": 0.5})
+        loaded, meta = load_voice_model(path)
+        x = torch.randn(2, 8000)
+        with torch.no_grad():
+            assert torch.equal(loaded(x), model(x))
+        assert meta["classes"] == ["a", "b", "c"] and meta["sample_rate"] == 8000
+        write_voice_model(path, model, s, ["a", "b", "c"])  # its own kind: replaced
+        other = tmp_path / "mine.pt"
+        save_checkpoint(other, {"w": torch.ones(1)})
+        with pytest.raises(FileExistsError, match="not overwritten"):
+            write_voice_model(other, model, s, ["a", "b", "c"])
+        assert torch.equal(load_checkpoint(other)["w"], torch.ones(1))
+        with pytest.raises(ValueError, match="is not a voice model"):
+            load_voice_model(other)
+        with pytest.raises(FileNotFoundError, match="make_voice_checkpoint.py"):
+            load_voice_model(tmp_path / "none.pt")
+
+    def test_the_package_ships_it(self):
+        data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+        rel = VOICE_MODEL_FILE.relative_to(ROOT / "apac_lab").as_posix()
+        assert any(fnmatch.fnmatch(rel, pat) for pat in data["apac_lab"])
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    if not VOICE_MODEL_FILE.is_file():
+        pytest.fail(f"{VOICE_MODEL_FILE} is missing: python benchmarks/make_voice_checkpoint.py makes it")
+    return torch.load(VOICE_MODEL_FILE, weights_only=True), load_voice_model()
+
+
+class TestShippedVoiceModel:
+    def test_small_and_loaded_with_weights_only(self, shipped):
+        raw, _ = shipped
+        assert raw["kind"] == VOICE_MODEL_KIND
+        assert VOICE_MODEL_FILE.stat().st_size < 5e6
+        assert all(v.dtype == torch.float32 for k, v in raw["model"].items() if v.is_floating_point())
+
+    def test_it_is_what_the_scripts_settings_describe(self, shipped):
+        raw, (model, meta) = shipped
+        want = fsdd_voice_model_settings()
+        assert raw["settings"] == want.to_flat()
+        assert meta["classes"] == [str(d) for d in range(10)] and meta["sample_rate"] == want.sample_rate == 8000
+        ref = build_model("apac", n_classes=10, sample_rate=8000, **want.model_kwargs)
+        assert {k: tuple(v.shape) for k, v in ref.state_dict().items()} == \
+               {k: tuple(v.shape) for k, v in raw["model"].items()}
+        assert model.frontend.peak_norm and model.frontend.n_mels == 64 and model.frontend.f_min == 50.0
+
+    @pytest.mark.slow
+    def test_it_scores_99_percent_on_the_official_test_split(self, shipped, real_fsdd_root):
+        _, (model, meta) = shipped
+        test = load_dataset("fsdd", "test", root=real_fsdd_root, sample_rate=8000, num_samples=8000, verbose=False)
+        train = load_dataset("fsdd", "train", root=real_fsdd_root, verbose=False)
+        assert meta["metrics"]["train_clips"] == len(train)  # every speaker's official training split
+        waves = torch.stack([test[i][0] for i in range(len(test))])
+        labels = torch.tensor([c.label for c in test.clips])
+        with torch.no_grad():
+            pred = torch.cat([model(waves[i:i + 128]).argmax(-1) for i in range(0, len(waves), 128)])
+        acc = float((pred == labels).float().mean())
+        assert acc >= 0.99, f"shipped voice model: {acc:.4f} on {len(labels)} official test clips"
+        assert acc == pytest.approx(meta["metrics"]["test_accuracy"], abs=1e-6)  # what the script measured
+
