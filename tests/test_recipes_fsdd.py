@@ -146,7 +146,10 @@ class TestShippedVoiceModel:
         _, (model, meta) = shipped
         test = load_dataset("fsdd", "test", root=real_fsdd_root, sample_rate=8000, num_samples=8000, verbose=False)
         train = load_dataset("fsdd", "train", root=real_fsdd_root, verbose=False)
-        assert meta["metrics"]["train_clips"] == len(train)  # every speaker's official training split
+        if len(train) != meta["metrics"]["train_clips"]:  # e.g. release v1.0.10, one speaker more than the shared copy
+            pytest.skip(f"this FSDD ({real_fsdd_root}) has {len(train)} official training clips; the shipped model "
+                        f"was trained on {meta['metrics']['train_clips']} (the shared 5-speaker copy): rebuild it "
+                        f"with python benchmarks/make_voice_checkpoint.py to test it on this copy")
         waves = torch.stack([test[i][0] for i in range(len(test))])
         labels = torch.tensor([c.label for c in test.clips])
         with torch.no_grad():
