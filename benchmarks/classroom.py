@@ -11,8 +11,8 @@ The run is recorded in the repository: ``benchmarks/results/<budget>.json`` (and
 ``<budget>.md``) with, for each notebook, its time, rows, seeds, the commit (and whether the
 tree was dirty), the machine (CPU model, cores, torch threads, OS) and the date. A run of some
 notebooks (``--notebooks 02 05``) replaces theirs and keeps the others'. The classroom run also
-rewrites the README's "classroom result (2-core CPU)" column (``--update-readme`` alone does
-only that, from the recorded file); ``tests/test_benchmark_classroom.py`` checks they agree.
+rewrites the README's "classroom result (2-core CPU)" column and each teacher note's "recorded
+classroom run" section (``--update-readme`` alone does only that, from the recorded file); ``tests/test_benchmark_classroom.py`` checks they agree.
 
 Usage (measure under the lock, with 2 threads, as PHASE2.md says)::
 
@@ -52,6 +52,9 @@ README = ROOT / "README.md"
 README_COLUMN = "classroom result (2-core CPU)"
 README_BEGIN = "<!-- classroom-results: begin (the column is written by python benchmarks/classroom.py --update-readme) -->"
 README_END = "<!-- classroom-results: end -->"
+TEACHER = ROOT / "teacher"
+NOTE_BEGIN = "<!-- classroom-results: begin (written by python benchmarks/classroom.py --update-readme) -->"
+NOTE_END = "<!-- classroom-results: end -->"
 STATUSES = ("ok", "no rows", "failed", "timed out")
 
 
@@ -253,6 +256,51 @@ def update_readme(text: str, record: dict | None) -> str:
     return head + README_BEGIN + "\n".join(lines) + README_END + tail
 
 
+def teacher_note_section(name: str, entry: dict | None) -> str:
+    """The recorded classroom run of one notebook, as its teacher note shows it (between the markers)."""
+    if entry is None:
+        return "## The recorded classroom run\n\nNot recorded yet: `python benchmarks/classroom.py` records it.\n"
+    when = format_seconds(entry["seconds"])
+    limit = entry.get("time_limit_s")
+    timing = f"{when}" + ("" if not limit else f" (its budget {format_seconds(limit)}"
+                          + (", over it)" if entry.get("within_time") is False else ")"))
+    lines = ["## The recorded classroom run", "",
+             f"What a class sees, from the recorded run of `benchmarks/classroom.py` "
+             f"([`benchmarks/results/classroom.md`](../benchmarks/results/classroom.md)): {_provenance(entry)}. "
+             + (f"It ran top to bottom in {timing}." if entry["status"] == "ok" else
+              f"It did not finish: {entry['status']}, after {timing}."), ""]
+    if entry["status"] != "ok":
+        lines.append(f"- {entry.get('error') or 'no rows recorded'}")
+    for r in entry["rows"]:
+        lines.append(f"- {r['result']}: **{format_value(r)}** (target {r['target']}; "
+                     f"{'met' if r['met'] else 'not met'})")
+    return "\n".join(lines) + "\n"
+
+
+def update_teacher_note(text: str, name: str, entry: dict | None) -> str:
+    """``text`` (a teacher note) with its recorded-run section (between the markers, appended at the end
+    when the note has none yet) written from ``entry``."""
+    section = NOTE_BEGIN + "\n" + teacher_note_section(name, entry) + NOTE_END
+    if NOTE_BEGIN in text and NOTE_END in text:
+        head, rest = text.split(NOTE_BEGIN, 1)
+        return head + section + rest.split(NOTE_END, 1)[1]
+    return text.rstrip("\n") + "\n\n" + section + "\n"
+
+
+def update_teacher_notes(record: dict | None, folder: Path = TEACHER) -> list[Path]:
+    """Write the recorded-run section into the teacher note of every recorded notebook; the notes changed."""
+    changed = []
+    for name, entry in ((record or {}).get("notebooks") or {}).items():
+        path = folder / f"{name}.md"
+        if path.is_file():
+            text = path.read_text()
+            new = update_teacher_note(text, name, entry)
+            if new != text:
+                path.write_text(new)
+                changed.append(path)
+    return changed
+
+
 def readme_column(text: str) -> dict[str, str]:
     """The classroom column's cells of the README, by the notebook's two digits."""
     region = text.split(README_BEGIN, 1)[1].split(README_END, 1)[0]
@@ -281,6 +329,8 @@ def main(argv: list[str] | None = None, *, execute: Callable[..., float] = execu
     if args.update_readme:
         record = load_record(record_path("classroom", results_dir))
         readme.write_text(update_readme(readme.read_text(), record))
+        if readme == README:
+            update_teacher_notes(record)
         print(f"{readme}: column {README_COLUMN!r} written from {record_path('classroom', results_dir)}"
               + ("" if record else " (no recorded run yet: every cell says so)"))
         return 0
@@ -312,6 +362,8 @@ def main(argv: list[str] | None = None, *, execute: Callable[..., float] = execu
     write_record(record, out)
     if args.budget == "classroom":
         readme.write_text(update_readme(readme.read_text(), record))
+        if readme == README:
+            update_teacher_notes(record)
     print()
     print(f"{args.budget} budget, commit {(state['commit'] or '?')[:10]}{' (dirty)' if state['dirty'] else ''}; "
           f"{machine['cpu']}, {machine['usable_cores']} cores, torch threads {machine['torch_threads']}")

@@ -203,6 +203,28 @@ def test_the_readme_column_is_the_recorded_classroom_run():
         "run python benchmarks/classroom.py --update-readme")
 
 
+def test_each_teacher_note_shows_the_recorded_classroom_run():
+    record = classroom.load_record(classroom.record_path("classroom"))
+    if record is None:
+        pytest.skip("no classroom run recorded yet")
+    for name, entry in record["notebooks"].items():
+        note = classroom.TEACHER / f"{name}.md"
+        text = note.read_text()
+        assert classroom.update_teacher_note(text, name, entry) == text, (
+            f"{note.name}'s recorded classroom run differs from benchmarks/results/classroom.json: "
+            "run python benchmarks/classroom.py --update-readme")
+
+
+def test_a_teacher_note_gets_its_section_once_and_keeps_the_rest():
+    entry = {"status": "ok", "seconds": 61.0, "time_limit_s": 300.0, "within_time": True, "commit": "abc",
+             "rows": [{"result": "digit accuracy", "value": 0.912, "target": ">= 0.9", "met": True}]}
+    once = classroom.update_teacher_note("# Note\n\nText.\n", "02_x", entry)
+    assert once.startswith("# Note\n\nText.\n\n") and once.count(classroom.NOTE_BEGIN) == 1
+    assert "- digit accuracy: **91.2%** (target >= 0.9; met)" in once and "1 min 01 s" in once
+    again = classroom.update_teacher_note(once + "More.\n", "02_x", {**entry, "rows": []})
+    assert again.count(classroom.NOTE_BEGIN) == 1 and "digit accuracy" not in again and again.endswith("More.\n")
+
+
 def test_the_recorded_classroom_run_names_its_commit_machine_and_rows():
     record = classroom.load_record(classroom.record_path("classroom"))
     if record is None:
