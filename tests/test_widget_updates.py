@@ -44,8 +44,13 @@ def _drive(w: Widget, traffic: CommTraffic) -> dict[str, int]:
     if isinstance(upload, W.FileUpload):
         mark = traffic.mark()
         clip = wav_bytes(np.sin(np.arange(16000) * 0.05).astype(np.float32) * 0.3, 16000)
-        upload.value = ({"name": "word.wav", "type": "audio/wav", "size": len(clip), "content": memoryview(clip),
-                         "last_modified": dt.datetime(2026, 1, 1)},)
+        if "_counter" in upload.traits():  # ipywidgets 7 (Colab): the browser sends metadata, data, then the count
+            upload.metadata = [{"name": "word.wav", "type": "audio/wav", "size": len(clip), "lastModified": 0}]
+            upload.data = [clip]
+            upload._counter += 1
+        else:
+            upload.value = ({"name": "word.wav", "type": "audio/wav", "size": len(clip), "content": memoryview(clip),
+                             "last_modified": dt.datetime(2026, 1, 1)},)
         sent["upload"] = traffic.sent_since(mark)
     if not sent and hasattr(w, "handle_waveform"):  # the microphone widgets: one recording arrives
         mark = traffic.mark()
