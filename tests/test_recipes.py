@@ -510,3 +510,22 @@ class TestApacModes:
         with pytest.raises(ValueError, match="train mode 'mel\\+stft' first"):
             train_five_modes(ModesPlan("quick", common, apac=dict(model="tiny", epochs=1), baseline={}, baselines=(),
                                        out=str(tmp_path / "b")), modes=("mel+stft+fsdd",))
+
+
+class TestRecipesPackage:
+    """``apac_lab.recipes`` exports each module's ``__all__``, and no two recipes share a public name."""
+
+    def test_every_module_name_is_exported_once(self):
+        import importlib
+        import pkgutil
+
+        import apac_lab.recipes as recipes
+
+        owners: dict[str, str] = {}
+        for info in pkgutil.iter_modules(recipes.__path__):
+            module = importlib.import_module(f"apac_lab.recipes.{info.name}")
+            for name in module.__all__:
+                assert name not in owners, f"{name} is public in recipes.{owners[name]} and recipes.{info.name}"
+                owners[name] = info.name
+                assert getattr(recipes, name) is getattr(module, name), f"recipes does not export {info.name}.{name}"
+        assert sorted(recipes.__all__) == sorted(owners)
