@@ -110,6 +110,17 @@ function render({ model, el }) {
     model.send({ type: "error", name, message: String(message || "") });
   }
 
+  // the microphone did not open (or its capture did not start): release what was taken, say why
+  function abandon(s, stream, e) {
+    if (stream) stream.getTracks().forEach((t) => t.stop());
+    s.finished = true;
+    s.ctx.close().catch(() => {});
+    session = null;
+    model.set("busy", false);
+    model.save_changes();
+    fail((e && e.name) || "Error", (e && e.message) || e);
+  }
+
   function finish(reason) {
     const s = session;
     if (!s || s.finished) return;
@@ -185,12 +196,7 @@ function render({ model, el }) {
                                                 noiseSuppression: processing, autoGainControl: processing },
                                        video: false });
     } catch (e) {
-      s.finished = true;
-      s.ctx.close().catch(() => {});
-      session = null;
-      model.set("busy", false);
-      model.save_changes();
-      fail((e && e.name) || "Error", (e && e.message) || e);
+      abandon(s, null, e);
       return;
     }
     try {
@@ -198,13 +204,7 @@ function render({ model, el }) {
       model.send({ type: "start", rate: s.rate });
       s.stop = await openCapture(s.ctx, stream, (block) => onSamples(s, block));
     } catch (e) {
-      stream.getTracks().forEach((t) => t.stop());
-      s.finished = true;
-      s.ctx.close().catch(() => {});
-      session = null;
-      model.set("busy", false);
-      model.save_changes();
-      fail((e && e.name) || "Error", (e && e.message) || e);
+      abandon(s, stream, e);
       return;
     }
     button.textContent = push ? "● Recording… (release to stop)" : "● Recording…";
