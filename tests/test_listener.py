@@ -294,6 +294,25 @@ def test_budgets_differ_only_in_sizes_and_full_is_the_articles():
     assert classroom.comparison_training().epochs == classroom.compare_epochs
     with pytest.raises(ValueError, match="val_fraction"):
         type(classroom)(**{**classroom.__dict__, "val_fraction": 0.0})
+    with pytest.raises(ValueError, match="probe_dropout"):
+        type(classroom)(**{**classroom.__dict__, "probe_dropout": 1.0})
+
+
+def test_classroom_listener_and_probe_are_the_recorded_validation_choice():
+    """The classroom's listener epochs and probe are the best validation accuracy of the grid
+    recorded by benchmarks/listener_probe_choice.py (which never reads the test split)."""
+    import json
+    from pathlib import Path
+
+    record = (Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "listener_probe_choice.md").read_text()
+    rows = [json.loads(line) for line in record.splitlines() if line.startswith("{")]
+    assert len(rows) == 3 * 2 * 2 * 2  # the whole grid
+    pick = max(rows, key=lambda r: (r["val_acc"], -r["val_loss"]))
+    assert f"chosen (best validation accuracy): {json.dumps(pick)}" in record
+    s = listener_settings("classroom")
+    assert (s.training.epochs, s.probe_hidden, s.probe_dropout, s.probe_training.weight_decay) == (
+        pick["listener_epochs"], pick["hidden"], pick["dropout"], pick["weight_decay"])
+    assert s.compare_epochs == s.training.epochs  # the article's stack trained the same way
 
 
 def test_result_rows_carry_the_targets():
