@@ -57,6 +57,9 @@ def held_out_waves(speaker: str, *, sample_rate: int, root=None):
 
     ds = load_dataset("fsdd", "test", root=root, holdout_speakers=[speaker], sample_rate=sample_rate,
                       num_samples=sample_rate, verbose=False)
+    if ds.name.startswith("synthetic"):  # never score a stand-in as if it were the speaker
+        raise SystemExit("fsdd_speakers: no FSDD recordings found (synthetic fallback); give --data-root or set "
+                         "APAC_LAB_DATA to a folder holding fsdd/")
     waves, labels = cache_in_memory(ds, "yes", progress=False).tensors
     return waves, labels.long()
 
