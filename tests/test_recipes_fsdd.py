@@ -158,3 +158,19 @@ class TestShippedVoiceModel:
         assert acc >= 0.99, f"shipped voice model: {acc:.4f} on {len(labels)} official test clips"
         assert acc == pytest.approx(meta["metrics"]["test_accuracy"], abs=1e-6)  # what the script measured
 
+
+
+class TestSpeakersBenchmark:
+    """benchmarks/fsdd_speakers.py's scoring (shared by benchmarks/fsdd_few_shot.py)."""
+
+    def test_held_out_waves_refuse_the_synthetic_stand_in(self, tmp_path, monkeypatch):
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location(
+            "bench_fsdd_speakers", Path(__file__).resolve().parents[1] / "benchmarks" / "fsdd_speakers.py")
+        bench = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(bench)
+        monkeypatch.setenv("APAC_LAB_OFFLINE", "1")
+        monkeypatch.setenv("APAC_LAB_DATA", str(tmp_path))  # no fsdd/ there: the loader falls back
+        with pytest.raises(SystemExit, match="synthetic fallback.*APAC_LAB_DATA"):
+            bench.held_out_waves("george", sample_rate=8000, root=None)
