@@ -326,7 +326,8 @@ def clip_embeddings(model: Listener, views: torch.Tensor, *, batch_size: int = 2
 
 def fit_probe(train_emb: torch.Tensor, train_labels: torch.Tensor, val_emb: torch.Tensor | None = None,
               val_labels: torch.Tensor | None = None, *, n_classes: int | None = None, hidden: int = 128,
-              dropout: float = 0.2, config: TrainConfig | None = None, on_epoch_end=None) -> tuple[EmbeddingClassifier, list[dict]]:
+              dropout: float = 0.2, config: TrainConfig | None = None,
+              on_epoch_end=None) -> tuple[EmbeddingClassifier, list[dict]]:
     """Train an :class:`EmbeddingClassifier` on embeddings standardised with the training statistics.
 
     Args:
