@@ -174,3 +174,34 @@ class TestSpeakersBenchmark:
         monkeypatch.setenv("APAC_LAB_DATA", str(tmp_path))  # no fsdd/ there: the loader falls back
         with pytest.raises(SystemExit, match="synthetic fallback.*APAC_LAB_DATA"):
             bench.held_out_waves("george", sample_rate=8000, root=None)
+
+
+class TestEspeakVoicesExperiment:
+    """benchmarks/fsdd_espeak_voices.py refuses, in one line, what it cannot or must not do."""
+
+    @pytest.fixture
+    def bench(self):
+        import importlib.util
+        import sys
+
+        folder = Path(__file__).resolve().parents[1] / "benchmarks"
+        sys.path.insert(0, str(folder))  # it imports fsdd_speakers from benchmarks/
+        try:
+            spec = importlib.util.spec_from_file_location("bench_fsdd_espeak_voices", folder / "fsdd_espeak_voices.py")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            yield module
+        finally:
+            sys.path.remove(str(folder))
+
+    def test_without_espeak_ng_it_says_how_to_install_it(self, bench, tmp_path, monkeypatch):
+        monkeypatch.setattr(bench.shutil, "which", lambda name: None)
+        with pytest.raises(SystemExit, match="espeak-ng is not on the PATH.*apt install espeak-ng"):
+            bench.main(["--out", str(tmp_path / "new")])
+
+    def test_a_folder_of_the_users_is_not_written_into(self, bench, tmp_path, monkeypatch):
+        monkeypatch.setattr(bench.shutil, "which", lambda name: "/usr/bin/espeak-ng")
+        (tmp_path / "mine.txt").write_text("keep")
+        with pytest.raises(SystemExit, match="not empty and not this script's folder"):
+            bench.main(["--out", str(tmp_path)])
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]

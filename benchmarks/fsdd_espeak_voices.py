@@ -1,0 +1,145 @@
+"""Experiment: does adding synthetic voices (espeak-ng) help FSDD's leave-one-speaker-out?
+
+Not the recipe of ``benchmarks/fsdd_speakers.py``: an exploratory run, kept so that its figures
+can be reproduced (``benchmarks/results/fsdd_espeak_voices.md``). It needs ``espeak-ng`` on the
+PATH (Debian/Ubuntu: ``apt install espeak-ng``); the kit itself never does.
+
+What it does:
+
+1. ``--voices N`` synthetic speakers: N (accent, voice variant) pairs drawn (seeded) from
+   espeak-ng's 8 English accents and every installed voice variant, each with its own pitch
+   (15-85) and rate (120-210 words per minute); each says the ten digit words twice (pitch
+   +-8, rate +-20 per take). Resampled to 8 kHz, trimmed to the sound plus 25 ms, peak-scaled to a
+   random 0.2-0.9. Written as ``{digit}_tts{NNN}_{5|6}.wav`` (indices 5-6: FSDD's official split
+   puts them in training) into ``OUT/voices``, next to links to every real recording in
+   ``OUT/fsdd/recordings``. ``OUT`` must be empty or this script's own folder.
+2. The leave-one-speaker-out folds of :func:`apac_lab.recipes.fsdd_speakers_settings` trained on
+   that folder (the held-out speaker's real recordings are not in training; the synthetic
+   voices always are), for ``--epochs`` (20: about twice the clips of the recipe's 30 epochs), and
+   scored on every real recording of the held-out speaker with the recipe's speed average.
+
+How it was chosen: development runs trained on 3 real speakers (+ 100 voices or not) and
+scored on the 2 left out, pairs (george, jackson) and (lucas, nicolas), seed 0, before any
+fold of this script ran (recorded in the results file).
+
+Usage: ``python benchmarks/fsdd_espeak_voices.py --out runs/espeak [--voices 100] [--seed 0]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+ACCENTS = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-rp", "en-gb-x-gbcwmd", "en-029", "en-us-nyc"]
+MARK = ".fsdd_espeak_voices"
+
+
+def espeak_variants() -> list[str]:
+    """The installed espeak-ng voice variants: the files of ``voices/!v`` in its data folder
+    (``espeak-ng --version`` says where it is)."""
+    version = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True, check=True).stdout
+    data = Path(version.split("Data at:")[-1].strip())
+    return sorted(f.name for f in (data / "voices" / "!v").iterdir() if f.is_file())
+
+
+def synthesize_voices(folder: Path, n_voices: int, seed: int = 0, sample_rate: int = 8000) -> int:
+    """Write ``n_voices`` synthetic speakers' digits into ``folder``; returns the clips written."""
+    import numpy as np
+    import soundfile as sf
+    import torch
+    import torchaudio.functional as AF
+
+    rng = random.Random(seed)
+    pairs = [(a, v) for a in ACCENTS for v in espeak_variants()]
+    rng.shuffle(pairs)
+    folder.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for si, (accent, variant) in enumerate(pairs[:n_voices]):
+        pitch, rate = rng.randint(15, 85), rng.randint(120, 210)
+        for digit, word in enumerate(WORDS):
+            for take in range(2):
+                cmd = ["espeak-ng", "-v", f"{accent}+{variant}", "-p", str(pitch + rng.randint(-8, 8)),
+                       "-s", str(rate + rng.randint(-20, 20)), "--stdout", word]
+                wav = subprocess.run(cmd, capture_output=True, check=True).stdout
+                x, sr = sf.read(io.BytesIO(wav), dtype="float32")
+                x = AF.resample(torch.from_numpy(x), sr, sample_rate).numpy()
+                energy = np.convolve(x ** 2, np.ones(80) / 80, "same")
+                on = np.where(energy > energy.max() * 1e-3)[0]
+                x = x[max(0, on[0] - 200):on[-1] + 200]
+                x = x / (abs(x).max() + 1e-9) * rng.uniform(0.2, 0.9)
+                sf.write(folder / f"{digit}_tts{si:03d}_{5 + take}.wav", x, sample_rate, subtype="PCM_16")
+                n += 1
+    return n
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", required=True, help="an empty folder (or this script's earlier one)")
+    p.add_argument("--voices", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0, help="the voices' draw and the training seed")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--speakers", nargs="+", default=None, help="folds (default: every real speaker)")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--data-root", default=None, help="the real FSDD (default: the resolution rule)")
+    args = p.parse_args(argv)
+    if shutil.which("espeak-ng") is None:
+        raise SystemExit("fsdd_espeak_voices: espeak-ng is not on the PATH; install it (apt install espeak-ng)")
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not (out / MARK).exists():
+        raise SystemExit(f"fsdd_espeak_voices: {out} is not empty and not this script's folder; give another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARK).touch()
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    os.environ.setdefault("APAC_LAB_OFFLINE", "1")
+    from apac_lab.data import load_dataset
+    from apac_lab.recipes import fsdd_speakers_settings, speed_averaged_probabilities
+    from apac_lab.train import run
+
+    from fsdd_speakers import commit, held_out_waves  # noqa: E402  (benchmarks/)
+
+    real = load_dataset("fsdd", "all", root=args.data_root, verbose=False)
+    if real.name.startswith("synthetic"):
+        raise SystemExit("fsdd_espeak_voices: no FSDD recordings found (synthetic fallback); set APAC_LAB_DATA")
+    mixed = out / "fsdd" / "recordings"
+    if not mixed.exists():
+        n = synthesize_voices(out / "voices", args.voices, args.seed)
+        mixed.mkdir(parents=True)
+        for clip in real.clips:
+            (mixed / Path(clip.path).name).symlink_to(Path(clip.path).resolve())
+        for f in sorted((out / "voices").iterdir()):
+            (mixed / f.name).symlink_to(f.resolve())
+        print(f"{n} synthetic clips of {args.voices} voices; {mixed}", flush=True)
+    code = commit()
+    for spk in args.speakers or real.speakers:
+        s = fsdd_speakers_settings(spk, seed=args.seed, epochs=args.epochs, device="cpu", out=str(out / "runs" / spk),
+                                   data_root=str(out / "fsdd"))
+        t0 = time.perf_counter()
+        res = run(s)
+        waves, labels = held_out_waves(spk, sample_rate=s.sample_rate, root=args.data_root)
+        acc = float((speed_averaged_probabilities(res["model"], waves).argmax(-1) == labels).float().mean())
+        rec = {"speaker": spk, "seed": args.seed, "voices": args.voices, "epochs": args.epochs,
+               "train_clips": res["clips"]["train"], "seconds": time.perf_counter() - t0, "speeds": acc,
+               "threads": args.threads, "commit": code}
+        print(json.dumps(rec), flush=True)
+        with open(out / "results.jsonl", "a") as f:
+            f.write(json.dumps(rec) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
