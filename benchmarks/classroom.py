@@ -12,7 +12,8 @@ The run is recorded in the repository: ``benchmarks/results/<budget>.json`` (and
 tree was dirty), the machine (CPU model, cores, torch threads, OS) and the date. A run of some
 notebooks (``--notebooks 02 05``) replaces theirs and keeps the others'. The classroom run also
 rewrites the README's "classroom result (2-core CPU)" column and each teacher note's "recorded
-classroom run" section (``--update-readme`` alone does only that, from the recorded file); ``tests/test_benchmark_classroom.py`` checks they agree.
+classroom run" section (``--update-readme`` alone does only that, from the recorded file);
+``tests/test_benchmark_classroom.py`` checks they agree.
 
 Usage (measure under the lock, with 2 threads, as PHASE2.md says)::
 
@@ -301,6 +302,14 @@ def update_teacher_notes(record: dict | None, folder: Path = TEACHER) -> list[Pa
     return changed
 
 
+def write_results_pages(readme: Path, record: dict | None) -> None:
+    """Write the README's classroom column from ``record``, and the teacher notes' recorded-run
+    sections when ``readme`` is the repository's own README (not a test's copy)."""
+    readme.write_text(update_readme(readme.read_text(), record))
+    if readme == README:
+        update_teacher_notes(record)
+
+
 def readme_column(text: str) -> dict[str, str]:
     """The classroom column's cells of the README, by the notebook's two digits."""
     region = text.split(README_BEGIN, 1)[1].split(README_END, 1)[0]
@@ -328,9 +337,7 @@ def main(argv: list[str] | None = None, *, execute: Callable[..., float] = execu
     out = record_path(args.budget, results_dir)
     if args.update_readme:
         record = load_record(record_path("classroom", results_dir))
-        readme.write_text(update_readme(readme.read_text(), record))
-        if readme == README:
-            update_teacher_notes(record)
+        write_results_pages(readme, record)
         print(f"{readme}: column {README_COLUMN!r} written from {record_path('classroom', results_dir)}"
               + ("" if record else " (no recorded run yet: every cell says so)"))
         return 0
@@ -361,9 +368,7 @@ def main(argv: list[str] | None = None, *, execute: Callable[..., float] = execu
     record = merge_record(load_record(out), entries, budget=args.budget)
     write_record(record, out)
     if args.budget == "classroom":
-        readme.write_text(update_readme(readme.read_text(), record))
-        if readme == README:
-            update_teacher_notes(record)
+        write_results_pages(readme, record)
     print()
     print(f"{args.budget} budget, commit {(state['commit'] or '?')[:10]}{' (dirty)' if state['dirty'] else ''}; "
           f"{machine['cpu']}, {machine['usable_cores']} cores, torch threads {machine['torch_threads']}")

@@ -110,11 +110,10 @@ def main(argv=None) -> int:
     from apac_lab.recipes import fsdd_speakers_settings, speed_averaged_probabilities
     from apac_lab.train import run
 
-    from fsdd_speakers import commit, held_out_waves  # noqa: E402  (benchmarks/)
+    from fsdd_speakers import commit, held_out_waves, require_real_fsdd  # noqa: E402  (benchmarks/)
 
     real = load_dataset("fsdd", "all", root=args.data_root, verbose=False)
-    if real.name.startswith("synthetic"):
-        raise SystemExit("fsdd_espeak_voices: no FSDD recordings found (synthetic fallback); set APAC_LAB_DATA")
+    require_real_fsdd(real.name, "fsdd_espeak_voices")
     mixed = out / "fsdd" / "recordings"
     if not mixed.exists():
         n = synthesize_voices(out / "voices", args.voices, args.seed)

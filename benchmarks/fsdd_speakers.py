@@ -50,6 +50,14 @@ RESULTS = ROOT / "benchmarks" / "results" / "fsdd_speakers.md"
 FEW_SHOT_MARK = "\n## Few-shot fine-tuning (written by benchmarks/fsdd_few_shot.py)\n"
 
 
+def require_real_fsdd(data_name: str, script: str) -> None:
+    """Exit with one line when the loader fell back to its synthetic stand-in (``data_name``
+    starts with "synthetic"): a benchmark never trains on it or scores it as FSDD."""
+    if data_name.startswith("synthetic"):
+        raise SystemExit(f"{script}: no FSDD recordings found (synthetic fallback); give --data-root or set "
+                         "APAC_LAB_DATA to a folder holding fsdd/")
+
+
 def held_out_waves(speaker: str, *, sample_rate: int, root=None):
     """Every recording of ``speaker`` in memory: ``(waves (N, samples), labels (N,))``."""
     from apac_lab.data import load_dataset
@@ -57,9 +65,7 @@ def held_out_waves(speaker: str, *, sample_rate: int, root=None):
 
     ds = load_dataset("fsdd", "test", root=root, holdout_speakers=[speaker], sample_rate=sample_rate,
                       num_samples=sample_rate, verbose=False)
-    if ds.name.startswith("synthetic"):  # never score a stand-in as if it were the speaker
-        raise SystemExit("fsdd_speakers: no FSDD recordings found (synthetic fallback); give --data-root or set "
-                         "APAC_LAB_DATA to a folder holding fsdd/")
+    require_real_fsdd(ds.name, "fsdd_speakers")
     waves, labels = cache_in_memory(ds, "yes", progress=False).tensors
     return waves, labels.long()
 
@@ -92,8 +98,7 @@ def run_fold(speaker: str, seed: int, extra: dict, out: Path, threads: int, root
                                data_root=root)
     load0, cpu0 = os.getloadavg()[0], time.process_time()
     res = run(s)
-    if res["data"].startswith("synthetic"):
-        raise SystemExit("fsdd_speakers: no FSDD recordings found (synthetic fallback); give --data-root")
+    require_real_fsdd(res["data"], "fsdd_speakers")
     cpu = time.process_time() - cpu0
     waves, labels = held_out_waves(speaker, sample_rate=s.sample_rate, root=root)
     probs = speed_averaged_probabilities(res["model"], waves, SPEAKERS_TEST_SPEEDS)

@@ -42,12 +42,13 @@ def main(argv=None) -> int:
     from apac_lab.recipes import VOICE_MODEL_FILE, fsdd_voice_model_settings, write_voice_model
     from apac_lab.train import run
 
+    from fsdd_speakers import require_real_fsdd  # noqa: E402  (benchmarks/)
+
     extra = {"epochs": args.epochs} if args.epochs is not None else {}
     s = fsdd_voice_model_settings(**extra, device="cpu", out=args.run_dir, data_root=args.data_root)
     t0 = time.perf_counter()
     res = run(s)
-    if res["data"].startswith("synthetic"):
-        raise SystemExit("make_voice_checkpoint: no FSDD recordings found (synthetic fallback); give --data-root")
+    require_real_fsdd(res["data"], "make_voice_checkpoint")
     seconds = time.perf_counter() - t0
     acc = float(res["test"]["accuracy"])
     out = Path(args.out) if args.out else VOICE_MODEL_FILE
