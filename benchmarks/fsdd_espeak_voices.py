@@ -99,8 +99,6 @@ def main(argv=None) -> int:
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not (out / MARK).exists():
         raise SystemExit(f"fsdd_espeak_voices: {out} is not empty and not this script's folder; give another --out")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARK).touch()
 
     import torch
 
@@ -114,6 +112,8 @@ def main(argv=None) -> int:
 
     real = load_dataset("fsdd", "all", root=args.data_root, verbose=False)
     require_real_fsdd(real.name, "fsdd_espeak_voices")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARK).touch()
     mixed = out / "fsdd" / "recordings"
     if not mixed.exists():
         n = synthesize_voices(out / "voices", args.voices, args.seed)
