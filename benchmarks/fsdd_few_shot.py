@@ -27,6 +27,8 @@ Commands::
     python benchmarks/fsdd_speakers.py --seeds 0          # first: the LOSO models
     python benchmarks/fsdd_few_shot.py                    # every saved fold, draw 0; appends to the report
     python benchmarks/fsdd_few_shot.py --protocol report  # print the table again
+    python benchmarks/fsdd_few_shot.py --with-members 'runs/fsdd_espeak/seed{seed}/runs/{speaker}'
+                                      # the ensemble of fsdd_speakers_ensemble.py, fine-tuned as one model
 """
 
 from __future__ import annotations
@@ -146,6 +148,9 @@ def main(argv=None) -> int:
     p.add_argument("--layers", default=None, help="'all' or 'classifier' (default: VOICE_FINE_TUNE's)")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: VOICE_FINE_TUNE's)")
     p.add_argument("--steps", type=int, default=None, help="passes over the clips (default: VOICE_FINE_TUNE's)")
+    p.add_argument("--with-members", nargs="+", default=[], metavar="TEMPLATE",
+                   help="fine-tune each fold's model in an ensemble with these run folders ({seed}, {speaker} filled "
+                        "in; e.g. runs/fsdd_espeak/seed{seed}/runs/{speaker}, see fsdd_speakers_ensemble.py)")
     p.add_argument("--name", default=None, help="name of these results (default: from the settings)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--log", default="runs/fsdd_few_shot/results.jsonl")
@@ -156,7 +161,8 @@ def main(argv=None) -> int:
 
     given = {"layers": args.layers, "lr": args.lr, "steps": args.steps}
     tune = {**VOICE_FINE_TUNE, **{k: v for k, v in given.items() if v is not None}}
-    name = args.name or f"{tune['layers']}-lr{tune['lr']:g}-steps{tune['steps']}"
+    name = args.name or (f"{tune['layers']}-lr{tune['lr']:g}-steps{tune['steps']}"
+                         + (f"-ensemble{1 + len(args.with_members)}" if args.with_members else ""))
     results = Path(args.results) if args.results else None
     command = "python benchmarks/fsdd_few_shot.py " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.protocol == "report":
@@ -172,16 +178,26 @@ def main(argv=None) -> int:
         jobs = [j for j in jobs if j[1] in args.seeds]
     if not jobs:
         raise SystemExit(f"fsdd_few_shot: no fold models in {args.models}; run benchmarks/fsdd_speakers.py first")
+    if args.with_members:
+        import fsdd_speakers_ensemble as E
+        from apac_lab.models import ProbabilityEnsemble
+
+        for _, seed, spk in jobs:  # every member is there before anything is fine-tuned
+            for t in args.with_members:
+                E.member_folder(t, seed, spk)
     code = S.commit()
     print(f"few-shot settings {json.dumps(tune)}; {len(jobs)} fold models from {args.models}; commit {code}",
           flush=True)
     for folder, seed, spk in jobs:
         model, s = load_fold_model(folder)
+        if args.with_members:
+            model = ProbabilityEnsemble([model] + [load_fold_model(E.member_folder(t, seed, spk))[0]
+                                                   for t in args.with_members]).eval()
         waves, labels = S.held_out_waves(spk, sample_rate=s.sample_rate, root=args.data_root)
         for draw in args.draws:
             res = evaluate_speaker(model, waves, labels, tune, draw)
-            rec = {"name": name, "models": str(folder), "seed": seed, "speaker": spk, "draw": draw, "tune": tune,
-                   "threads": args.threads, "commit": code, **res}
+            rec = {"name": name, "models": str(folder), "with_members": args.with_members, "seed": seed,
+                   "speaker": spk, "draw": draw, "tune": tune, "threads": args.threads, "commit": code, **res}
             S._log(Path(args.log), rec)
             print(f"  seed {seed}, {spk}, draw {draw}: " + ", ".join(f"{c} {res[c]:.4f}" for c in
                                                                       ["k0"] + [f"k{k}" for k in KS])

@@ -205,3 +205,71 @@ class TestEspeakVoicesExperiment:
         with pytest.raises(SystemExit, match="not empty and not this script's folder"):
             bench.main(["--out", str(tmp_path)])
         assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
+
+
+class TestSpeakersEnsembleBenchmark:
+    """benchmarks/fsdd_speakers_ensemble.py: its report's figures, the hand-written part kept, and
+    one line naming the command when a member is missing."""
+
+    @pytest.fixture
+    def bench(self):
+        import importlib.util
+        import sys
+
+        folder = Path(__file__).resolve().parents[1] / "benchmarks"
+        sys.path.insert(0, str(folder))  # it imports fsdd_speakers from benchmarks/
+        try:
+            spec = importlib.util.spec_from_file_location("bench_fsdd_speakers_ensemble",
+                                                          folder / "fsdd_speakers_ensemble.py")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            yield module
+        finally:
+            sys.path.remove(str(folder))
+
+    @staticmethod
+    def _log(path, rows):
+        import json
+
+        path.write_text("".join(json.dumps(
+            {"speaker": spk, "seed": seed, "clips": 500, "members": ["a", "b"], "member_speeds": members,
+             "speeds": acc, "member_seconds": secs, "commit": "abc"}) + "\n" for spk, seed, acc, members, secs in rows))
+
+    def test_a_missing_member_names_the_command_that_trains_it(self, bench, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(SystemExit, match=r"no model at runs/fsdd_espeak/seed2/runs/lucas/model.pt; train it with "
+                                             r"python benchmarks/fsdd_espeak_voices.py --out runs/fsdd_espeak/seed2 "
+                                             r"--seed 2"):
+            bench.member_folder("runs/fsdd_espeak/seed{seed}/runs/{speaker}", 2, "lucas")
+
+    def test_report_figures(self, bench, tmp_path, capsys):
+        log = tmp_path / "results.jsonl"
+        self._log(log, [("george", 0, 0.90, [0.92, 0.88], [300.0, 340.0]),
+                        ("jackson", 0, 0.80, [0.81, 0.85], [310.0, 330.0]),
+                        ("george", 1, 0.94, [0.90, 0.90], [320.0, 360.0]),
+                        ("jackson", 1, 0.86, [0.73, 0.85], [300.0, 350.0])])
+        assert bench.report(log, None, "cmd") == 0
+        rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines() if line.strip()}
+        assert rows["george"][1:] == ["500", "0.9000", "0.9400", "0.9200", "0.0283", "0.9100", "0.8900"]
+        # mean per seed 0.85, 0.90; worst per seed 0.80, 0.86; members' means per seed averaged over seeds
+        assert rows["mean"][1:] == ["0.8500", "0.9000", "0.8750", "0.0354", "0.8400", "0.8700"]
+        assert rows["worst"][1:] == ["0.8000", "0.8600", "0.8300", "0.0424", "0.7700", "0.8500"]
+        assert rows["targets"][-4:] == ["[]", "of", "[0,", "1]"]
+        assert "one after the other 652 s on average (max 680 s)" in " ".join(rows["training"])
+        assert "the longer member 345 s on average (max 360 s)" in " ".join(rows["training"])
+
+    def test_report_keeps_the_hand_written_part_and_replaces_its_own(self, bench, tmp_path):
+        log, results = tmp_path / "results.jsonl", tmp_path / "report.md"
+        self._log(log, [("george", 0, 0.9, [0.9, 0.9], [1.0, 1.0])])
+        results.write_text("# How it was chosen\n\nby hand\n" + bench.MARK + "\nold table\n")
+        bench.report(log, results, "cmd")
+        text = results.read_text()
+        assert text.startswith("# How it was chosen\n\nby hand\n" + bench.MARK)
+        assert "old table" not in text and text.count(bench.MARK) == 1 and "george" in text
+
+    def test_nothing_is_logged_when_a_member_is_missing(self, bench, tmp_path, tiny_fsdd):
+        log = tmp_path / "log.jsonl"
+        with pytest.raises(SystemExit, match="no model at"):
+            bench.main(["--seeds", "0", "--members", str(tmp_path / "{speaker}"), "--log", str(log), "--results", "",
+                        "--data-root", str(tiny_fsdd)])
+        assert not log.exists()

@@ -15,6 +15,7 @@ from apac_lab.models.blocks import (
     CBAM, ChannelAttention, ConvNormAct, DepthwiseSeparableConv, InvertedResidual, SpatialAttention,
     SqueezeExcitation, make_divisible,
 )
+from apac_lab.models.ensemble import ProbabilityEnsemble
 from apac_lab.models.frontend_modes import (
     MODES, TRAINABLE_MEL_STFT, APACFrontEnd, load_frontend_checkpoint, mel_to_mfcc, save_frontend_checkpoint,
 )
@@ -46,8 +47,8 @@ __all__ = [
     # baselines
     "IMAGENET_URLS", "MobileNetV2", "ResNet50", "SpectrogramClassifier", "VGG19", "adapt_imagenet_state_dict",
     "imagenet_weights_file", "load_imagenet_weights",
-    # registry
-    "TinyCNN", "build_model", "count_parameters", "list_models", "register_model",
+    # registry; probability averaging of several models
+    "ProbabilityEnsemble", "TinyCNN", "build_model", "count_parameters", "list_models", "register_model",
     # the listener (notebook 03)
     "EmbeddingClassifier", "Listener", "LISTENER_ARCHITECTURES", "LISTENER_INITS", "LSTMLayer", "keras_init_",
     "lstm_sequence", "make_lstm",
