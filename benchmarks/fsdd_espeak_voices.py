@@ -1,8 +1,10 @@
-"""Experiment: does adding synthetic voices (espeak-ng) help FSDD's leave-one-speaker-out?
+"""FSDD leave-one-speaker-out with synthetic voices (espeak-ng) added to the training split.
 
-Not the recipe of ``benchmarks/fsdd_speakers.py``: an exploratory run, kept so that its figures
-can be reproduced (``benchmarks/results/fsdd_espeak_voices.md``). It needs ``espeak-ng`` on the
-PATH (Debian/Ubuntu: ``apt install espeak-ng``); the kit itself never does.
+Begun as an experiment (``benchmarks/results/fsdd_espeak_voices.md``); its fold models are now
+the second member of each fold's ensemble (``benchmarks/fsdd_speakers_ensemble.py``), and
+:func:`mixed_fsdd_folder` makes the data of the shipped model's second member
+(``benchmarks/make_voice_checkpoint.py``). It needs ``espeak-ng`` on the PATH (Debian/Ubuntu:
+``apt install espeak-ng``); the kit's package never does.
 
 What it does:
 
@@ -15,14 +17,15 @@ What it does:
    ``OUT/fsdd/recordings``. ``OUT`` must be empty or this script's own folder.
 2. The leave-one-speaker-out folds of :func:`apac_lab.recipes.fsdd_speakers_settings` trained on
    that folder (the held-out speaker's real recordings are not in training; the synthetic
-   voices always are), for ``--epochs`` (20: about twice the clips of the recipe's 30 epochs), and
+   voices always are), for ``--epochs`` (:data:`apac_lab.recipes.ESPEAK_VOICES_MEMBER`'s 20: about
+   twice the clips of the recipe, so fewer epochs than its 30), and
    scored on every real recording of the held-out speaker with the recipe's speed average.
 
 How it was chosen: development runs trained on 3 real speakers (+ 100 voices or not) and
 scored on the 2 left out, pairs (george, jackson) and (lucas, nicolas), seed 0, before any
 fold of this script ran (recorded in the results file).
 
-Usage: ``python benchmarks/fsdd_espeak_voices.py --out runs/espeak [--voices 100] [--seed 0]``
+Usage: ``python benchmarks/fsdd_espeak_voices.py --out runs/fsdd_espeak/seed0 [--voices 100] [--seed 0]``
 """
 
 from __future__ import annotations
@@ -84,54 +87,78 @@ def synthesize_voices(folder: Path, n_voices: int, seed: int = 0, sample_rate: i
     return n
 
 
+def require_espeak(script: str) -> None:
+    """Exit with one line saying how to install espeak-ng when it is not on the PATH."""
+    if shutil.which("espeak-ng") is None:
+        raise SystemExit(f"{script}: espeak-ng is not on the PATH; install it (apt install espeak-ng)")
+
+
+def check_out_folder(out: Path, script: str) -> None:
+    """Exit with one line when ``out`` holds anything and was not made by :func:`mixed_fsdd_folder`."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not (out / MARK).exists():
+        raise SystemExit(f"{script}: {out} is not empty and not this script's folder; give another --out")
+
+
+def mixed_fsdd_folder(out: Path, real_clips, n_voices: int, seed: int, script: str = "fsdd_espeak_voices") -> Path:
+    """``out/fsdd``: an FSDD tree of links to the real recordings (``real_clips``, FSDD clips)
+    and to ``n_voices`` synthetic voices written (once) into ``out/voices``, which the training
+    loader reads as FSDD. ``out`` must be empty or made by this function."""
+    check_out_folder(out, script)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARK).touch()
+    mixed = out / "fsdd" / "recordings"
+    if not mixed.exists():
+        n = synthesize_voices(out / "voices", n_voices, seed)
+        partial = out / "fsdd" / "recordings.partial"  # a cut run leaves no half-linked folder behind
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        for clip in real_clips:
+            (partial / Path(clip.path).name).symlink_to(Path(clip.path).resolve())
+        for f in sorted((out / "voices").iterdir()):
+            (partial / f.name).symlink_to(f.resolve())
+        partial.rename(mixed)
+        print(f"{n} synthetic clips of {n_voices} voices; {mixed}", flush=True)
+    return out / "fsdd"
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="an empty folder (or this script's earlier one)")
-    p.add_argument("--voices", type=int, default=100)
+    p.add_argument("--voices", type=int, default=None, help="synthetic voices (default: ESPEAK_VOICES_MEMBER's, 100)")
     p.add_argument("--seed", type=int, default=0, help="the voices' draw and the training seed")
-    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--epochs", type=int, default=None, help="epochs (default: ESPEAK_VOICES_MEMBER's, 20)")
     p.add_argument("--speakers", nargs="+", default=None, help="folds (default: every real speaker)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--data-root", default=None, help="the real FSDD (default: the resolution rule)")
     args = p.parse_args(argv)
-    if shutil.which("espeak-ng") is None:
-        raise SystemExit("fsdd_espeak_voices: espeak-ng is not on the PATH; install it (apt install espeak-ng)")
+    require_espeak("fsdd_espeak_voices")
     out = Path(args.out)
-    if out.exists() and any(out.iterdir()) and not (out / MARK).exists():
-        raise SystemExit(f"fsdd_espeak_voices: {out} is not empty and not this script's folder; give another --out")
+    check_out_folder(out, "fsdd_espeak_voices")
 
     import torch
 
     torch.set_num_threads(args.threads)
     os.environ.setdefault("APAC_LAB_OFFLINE", "1")
     from apac_lab.data import load_dataset
-    from apac_lab.recipes import fsdd_speakers_settings, speed_averaged_probabilities
+    from apac_lab.recipes import ESPEAK_VOICES_MEMBER, fsdd_speakers_settings, speed_averaged_probabilities
     from apac_lab.train import run
 
     from fsdd_speakers import commit, held_out_waves, require_real_fsdd  # noqa: E402  (benchmarks/)
 
     real = load_dataset("fsdd", "all", root=args.data_root, verbose=False)
     require_real_fsdd(real.name, "fsdd_espeak_voices")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARK).touch()
-    mixed = out / "fsdd" / "recordings"
-    if not mixed.exists():
-        n = synthesize_voices(out / "voices", args.voices, args.seed)
-        mixed.mkdir(parents=True)
-        for clip in real.clips:
-            (mixed / Path(clip.path).name).symlink_to(Path(clip.path).resolve())
-        for f in sorted((out / "voices").iterdir()):
-            (mixed / f.name).symlink_to(f.resolve())
-        print(f"{n} synthetic clips of {args.voices} voices; {mixed}", flush=True)
+    voices = args.voices if args.voices is not None else ESPEAK_VOICES_MEMBER["voices"]
+    epochs = args.epochs if args.epochs is not None else ESPEAK_VOICES_MEMBER["epochs"]
+    data = mixed_fsdd_folder(out, real.clips, voices, args.seed)
     code = commit()
     for spk in args.speakers or real.speakers:
-        s = fsdd_speakers_settings(spk, seed=args.seed, epochs=args.epochs, device="cpu", out=str(out / "runs" / spk),
-                                   data_root=str(out / "fsdd"))
+        s = fsdd_speakers_settings(spk, seed=args.seed, epochs=epochs, device="cpu", out=str(out / "runs" / spk),
+                                   data_root=str(data))
         t0 = time.perf_counter()
         res = run(s)
         waves, labels = held_out_waves(spk, sample_rate=s.sample_rate, root=args.data_root)
         acc = float((speed_averaged_probabilities(res["model"], waves).argmax(-1) == labels).float().mean())
-        rec = {"speaker": spk, "seed": args.seed, "voices": args.voices, "epochs": args.epochs,
+        rec = {"speaker": spk, "seed": args.seed, "voices": voices, "epochs": epochs,
                "train_clips": res["clips"]["train"], "seconds": time.perf_counter() - t0, "speeds": acc,
                "threads": args.threads, "commit": code}
         print(json.dumps(rec), flush=True)

@@ -13,10 +13,11 @@ import torch
 
 from apac_lab.checkpoints import load_checkpoint, save_checkpoint
 from apac_lab.data import load_dataset
-from apac_lab.models import build_model
+from apac_lab.models import ProbabilityEnsemble, build_model
 from apac_lab.recipes import (
-    SPEAKERS_TEST_SPEEDS, VOICE_MODEL_FILE, VOICE_MODEL_KIND, fsdd_speakers_settings, fsdd_voice_model_settings,
-    load_voice_model, speed_averaged_probabilities, write_voice_model,
+    ESPEAK_VOICES_MEMBER, SPEAKERS_TEST_SPEEDS, VOICE_MODEL_FILE, VOICE_MODEL_KIND, fsdd_speakers_settings,
+    fsdd_voice_model_member_settings, fsdd_voice_model_settings, load_voice_model, speed_averaged_probabilities,
+    write_voice_model,
 )
 from apac_lab.train import build_from_settings, run_settings
 from apac_lab.train.augment import RandomBandLimit, RandomMuLaw, RandomReverb, SpeedPerturb, WaveAugment
@@ -100,6 +101,7 @@ class TestVoiceModelFile:
         with torch.no_grad():
             assert torch.equal(loaded(x), model(x))
         assert meta["classes"] == ["a", "b", "c"] and meta["sample_rate"] == 8000
+        assert meta["settings"] == [s.to_flat()] and meta["metrics"] == {"test_accuracy": 0.5}
         write_voice_model(path, model, s, ["a", "b", "c"])  # its own kind: replaced
         other = tmp_path / "mine.pt"
         save_checkpoint(other, {"w": torch.ones(1)})
@@ -110,6 +112,27 @@ class TestVoiceModelFile:
             load_voice_model(other)
         with pytest.raises(FileNotFoundError, match="make_voice_checkpoint.py"):
             load_voice_model(tmp_path / "none.pt")
+
+    def test_members_come_back_as_their_probability_ensemble(self, tmp_path):
+        kw = {"width_mult": 0.25, "n_mels": 16, "n_mfcc": 8, "peak_norm": True}
+        s1, s2 = fsdd_voice_model_settings(model_kwargs=kw), fsdd_voice_model_settings(model_kwargs=kw, epochs=20)
+        torch.manual_seed(0)
+        a, b = build_from_settings(s1, 3).eval(), build_from_settings(s2, 3).eval()
+        loaded, meta = load_voice_model(write_voice_model(tmp_path / "v.pt", [a, b], [s1, s2], ["a", "b", "c"]))
+        assert isinstance(loaded, ProbabilityEnsemble) and not loaded.training
+        assert meta["settings"] == [s1.to_flat(), s2.to_flat()]
+        x = torch.randn(2, 8000)
+        with torch.no_grad():
+            torch.testing.assert_close(loaded(x).exp(), (a(x).softmax(-1) + b(x).softmax(-1)) / 2)
+
+    def test_bad_members(self, tmp_path):
+        s = fsdd_voice_model_settings(model_kwargs={"width_mult": 0.25, "n_mels": 16, "n_mfcc": 8})
+        model = build_from_settings(s, 3)
+        with pytest.raises(ValueError, match="one RunSettings per model; got 2 models and 1 settings"):
+            write_voice_model(tmp_path / "v.pt", [model, model], [s], ["a", "b", "c"])
+        with pytest.raises(ValueError, match="different sample rates"):
+            write_voice_model(tmp_path / "v.pt", [model, model], [s, s.replace(sample_rate=16000)], ["a", "b", "c"])
+        assert not (tmp_path / "v.pt").exists()
 
     def test_the_package_ships_it(self):
         data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
@@ -129,17 +152,21 @@ class TestShippedVoiceModel:
         raw, _ = shipped
         assert raw["kind"] == VOICE_MODEL_KIND
         assert VOICE_MODEL_FILE.stat().st_size < 5e6
-        assert all(v.dtype == torch.float32 for k, v in raw["model"].items() if v.is_floating_point())
+        assert all(v.dtype == torch.float32 for m in raw["members"] for v in m["model"].values() if v.is_floating_point())
 
     def test_it_is_what_the_scripts_settings_describe(self, shipped):
         raw, (model, meta) = shipped
-        want = fsdd_voice_model_settings()
-        assert raw["settings"] == want.to_flat()
-        assert meta["classes"] == [str(d) for d in range(10)] and meta["sample_rate"] == want.sample_rate == 8000
-        ref = build_model("apac", n_classes=10, sample_rate=8000, **want.model_kwargs)
-        assert {k: tuple(v.shape) for k, v in ref.state_dict().items()} == \
-               {k: tuple(v.shape) for k, v in raw["model"].items()}
-        assert model.frontend.peak_norm and model.frontend.n_mels == 64 and model.frontend.f_min == 50.0
+        want = fsdd_voice_model_member_settings()
+        assert [m["settings"] for m in raw["members"]] == [s.to_flat() for s in want]
+        assert [s.train.epochs for s in want] == [30, ESPEAK_VOICES_MEMBER["epochs"]]
+        assert meta["metrics"]["voices"] == ESPEAK_VOICES_MEMBER["voices"]
+        assert meta["classes"] == [str(d) for d in range(10)] and meta["sample_rate"] == want[0].sample_rate == 8000
+        assert isinstance(model, ProbabilityEnsemble) and len(model.members) == 2
+        for s, m, net in zip(want, raw["members"], model.members):
+            ref = build_model("apac", n_classes=10, sample_rate=8000, **s.model_kwargs)
+            assert {k: tuple(v.shape) for k, v in ref.state_dict().items()} == \
+                   {k: tuple(v.shape) for k, v in m["model"].items()}
+            assert net.frontend.peak_norm and net.frontend.n_mels == 64 and net.frontend.f_min == 50.0
 
     @pytest.mark.slow
     def test_it_scores_99_percent_on_the_official_test_split(self, shipped, real_fsdd_root):
@@ -198,6 +225,19 @@ class TestEspeakVoicesExperiment:
         monkeypatch.setattr(bench.shutil, "which", lambda name: None)
         with pytest.raises(SystemExit, match="espeak-ng is not on the PATH.*apt install espeak-ng"):
             bench.main(["--out", str(tmp_path / "new")])
+
+    def test_the_checkpoint_script_needs_it_before_training_anything(self, bench, tmp_path, monkeypatch):
+        import importlib.util
+
+        monkeypatch.setattr(bench.shutil, "which", lambda name: None)
+        monkeypatch.setitem(__import__("sys").modules, "fsdd_espeak_voices", bench)
+        spec = importlib.util.spec_from_file_location(
+            "bench_make_voice_checkpoint", Path(bench.__file__).with_name("make_voice_checkpoint.py"))
+        script = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(script)
+        with pytest.raises(SystemExit, match="make_voice_checkpoint: espeak-ng is not on the PATH"):
+            script.main(["--run-dir", str(tmp_path / "run"), "--out", str(tmp_path / "v.pt")])
+        assert list(tmp_path.iterdir()) == []
 
     def test_a_folder_of_the_users_is_not_written_into(self, bench, tmp_path, monkeypatch):
         monkeypatch.setattr(bench.shutil, "which", lambda name: "/usr/bin/espeak-ng")

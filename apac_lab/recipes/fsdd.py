@@ -30,11 +30,14 @@ function returning a :class:`apac_lab.train.RunSettings`; ``benchmarks/fsdd_reci
   previous recipe 83.8% / 62.8%; a two-model ensemble of both 85.4% / 73.2%, at twice the
   training time). That table pools every speaker, so on the leave-one-speaker-out benchmark
   this choice is not nested (see ``benchmarks/fsdd_speakers.py``).
-* :func:`fsdd_voice_model_settings`: the speakers recipe trained on FSDD's official training
-  split of every speaker (no one held out): the model shipped in the package
-  (:data:`VOICE_MODEL_FILE`, written by ``benchmarks/make_voice_checkpoint.py`` with
-  :func:`write_voice_model`, read by :func:`load_voice_model`), so that the microphone demo
-  works without training in class.
+* The shipped model (:data:`VOICE_MODEL_FILE`, written by ``benchmarks/make_voice_checkpoint.py``
+  with :func:`write_voice_model`, read by :func:`load_voice_model`), so that the microphone demo
+  works without training in class: the two-model ensemble of ``benchmarks/fsdd_speakers_ensemble.py``
+  trained on FSDD's official training split of every speaker (no one held out),
+  :func:`fsdd_voice_model_member_settings`: the speakers recipe (:func:`fsdd_voice_model_settings`),
+  and the same recipe trained with :data:`ESPEAK_VOICES_MEMBER`'s synthetic espeak-ng voices
+  beside the real recordings; their probabilities are averaged
+  (:class:`apac_lab.models.ProbabilityEnsemble`).
 
 Notebook: 05_apac_training (the benchmarks behind its FSDD numbers).
 """
@@ -47,11 +50,12 @@ from typing import Sequence
 import torch
 
 from apac_lab.checkpoints import load_checkpoint, save_checkpoint
+from apac_lab.models import ProbabilityEnsemble
 from apac_lab.train import RunSettings, build_from_settings, run_settings
 from apac_lab.train.augment import SpeedPerturb
 
-__all__ = ["SPEAKERS_TEST_SPEEDS", "VOICE_MODEL_FILE", "VOICE_MODEL_KIND", "fsdd_digits_settings",
-           "fsdd_speakers_settings", "fsdd_voice_model_settings", "load_voice_model", "speed_averaged_probabilities",
+__all__ = ["ESPEAK_VOICES_MEMBER", "SPEAKERS_TEST_SPEEDS", "VOICE_MODEL_FILE", "VOICE_MODEL_KIND", "fsdd_digits_settings",
+           "fsdd_speakers_settings", "fsdd_voice_model_member_settings", "fsdd_voice_model_settings", "load_voice_model", "speed_averaged_probabilities",
            "write_voice_model"]
 
 _DIGITS = dict(
@@ -71,6 +75,11 @@ _SPEAKERS = dict(
 
 #: Playback speeds whose probabilities the speakers benchmark averages at test time.
 SPEAKERS_TEST_SPEEDS: tuple[float, ...] = (0.9, 1.0, 1.1)
+
+#: The ensemble's second member: the recipe trained with this many synthetic espeak-ng voices
+#: (drawn with the run's seed) added to its training split, for this many epochs
+#: (``benchmarks/fsdd_espeak_voices.py``, ``benchmarks/make_voice_checkpoint.py``).
+ESPEAK_VOICES_MEMBER: dict = {"voices": 100, "epochs": 20}
 
 #: The shipped speaker-independent digit model (package data, a few MB).
 VOICE_MODEL_FILE = Path(__file__).resolve().parents[1] / "pretrained" / "fsdd_voice_model.pt"
@@ -100,14 +109,27 @@ def fsdd_speakers_settings(speaker: str, **changes) -> RunSettings:
 
 
 def fsdd_voice_model_settings(**changes) -> RunSettings:
-    """The shipped model's recipe: :func:`fsdd_speakers_settings` with no speaker held out,
-    trained on FSDD's official training split of every speaker, seed 0.
+    """The shipped model's first member: :func:`fsdd_speakers_settings` with no speaker held
+    out, trained on FSDD's official training split of every speaker, seed 0.
 
     >>> s = fsdd_voice_model_settings()
     >>> s.holdout_speakers, s.train.seed, s.sample_rate, s.model_kwargs["peak_norm"]
     (None, 0, 8000, True)
     """
     return run_settings(**{**_SPEAKERS, "out": "runs/fsdd_voice_model", **changes})
+
+
+def fsdd_voice_model_member_settings() -> list[RunSettings]:
+    """The settings of the shipped model's members, in order: the recipe
+    (:func:`fsdd_voice_model_settings`), and the recipe with :data:`ESPEAK_VOICES_MEMBER`'s
+    epochs, trained with that many synthetic espeak-ng voices beside the real recordings
+    (``benchmarks/make_voice_checkpoint.py`` makes that data folder; it is not recorded).
+
+    >>> [(s.train.epochs, s.out) for s in fsdd_voice_model_member_settings()]
+    [(30, 'runs/fsdd_voice_model'), (20, 'runs/fsdd_voice_model_voices')]
+    """
+    return [fsdd_voice_model_settings(),
+            fsdd_voice_model_settings(epochs=ESPEAK_VOICES_MEMBER["epochs"], out="runs/fsdd_voice_model_voices")]
 
 
 @torch.no_grad()
@@ -140,13 +162,33 @@ def speed_averaged_probabilities(model: torch.nn.Module, waves: torch.Tensor,
     return total / len(speeds)
 
 
-def write_voice_model(path: str | Path, model: torch.nn.Module, settings: RunSettings, classes: Sequence[str],
-                      *, metrics: dict | None = None) -> Path:
-    """Write a trained model of :func:`fsdd_voice_model_settings` as a small file (weights as
-    float32 tensors, the settings, classes and sample rate; readable with ``weights_only=True``).
+def write_voice_model(path: str | Path, models: torch.nn.Module | Sequence[torch.nn.Module],
+                      settings: RunSettings | Sequence[RunSettings], classes: Sequence[str], *,
+                      metrics: dict | None = None) -> Path:
+    """Write the trained member(s) of the shipped voice model as one small file: for each member
+    its weights (float32 tensors) and settings, then the classes and the sample rate; readable
+    with ``weights_only=True``. :func:`load_voice_model` reads several members back as one
+    :class:`apac_lab.models.ProbabilityEnsemble`.
 
-    Refuses to overwrite a file unless it is itself a voice model (one written by this function).
+    Args:
+        path (str | Path): the file.
+        models (nn.Module | Sequence[nn.Module]): a model, or the ensemble's members.
+        settings (RunSettings | Sequence[RunSettings]): each member's settings (same order).
+        classes (Sequence[str]): the class names.
+        metrics (dict | None, default None): figures to keep with it (e.g. its test accuracy).
+
+    Raises:
+        ValueError: no member, a settings per member missing, or members at different rates.
+        FileExistsError: ``path`` exists and is not a voice model (it is never overwritten).
     """
+    models = [models] if isinstance(models, torch.nn.Module) else list(models)
+    settings = [settings] if isinstance(settings, RunSettings) else list(settings)
+    if not models or len(models) != len(settings):
+        raise ValueError(f"write_voice_model: give one RunSettings per model; got {len(models)} models and "
+                         f"{len(settings)} settings")
+    rates = {s.sample_rate for s in settings}
+    if len(rates) != 1:
+        raise ValueError(f"write_voice_model: the members have different sample rates {sorted(rates)}")
     path = Path(path)
     if path.exists():
         try:
@@ -155,15 +197,18 @@ def write_voice_model(path: str | Path, model: torch.nn.Module, settings: RunSet
             old = None
         if not (isinstance(old, dict) and old.get("kind") == VOICE_MODEL_KIND):
             raise FileExistsError(f"{path} exists and is not a voice model: not overwritten; give another path")
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_checkpoint(path, {"kind": VOICE_MODEL_KIND, "settings": settings.to_flat(), "classes": list(classes),
-                           "sample_rate": settings.sample_rate, "model": state, "metrics": dict(metrics or {})})
+    members = [{"settings": s.to_flat(), "model": {k: v.detach().cpu().contiguous() for k, v in m.state_dict().items()}}
+               for m, s in zip(models, settings)]
+    save_checkpoint(path, {"kind": VOICE_MODEL_KIND, "members": members, "classes": list(classes),
+                           "sample_rate": rates.pop(), "metrics": dict(metrics or {})})
     return path
 
 
 def load_voice_model(path: str | Path | None = None) -> tuple[torch.nn.Module, dict]:
     """The shipped speaker-independent digit model, in eval mode, and its file's contents
-    (``settings``, ``classes``, ``sample_rate``, ``metrics``); read with ``weights_only=True``.
+    besides the weights (``settings``: each member's, ``classes``, ``sample_rate``, ``metrics``);
+    read with ``weights_only=True``. A file of several members gives their
+    :class:`apac_lab.models.ProbabilityEnsemble` (its output: log-probabilities).
 
     Args:
         path (str | Path | None, default None): a file of :func:`write_voice_model`; None is
@@ -177,10 +222,14 @@ def load_voice_model(path: str | Path | None = None) -> tuple[torch.nn.Module, d
     if not path.is_file():
         raise FileNotFoundError(f"no voice model at {path}; make it with python benchmarks/make_voice_checkpoint.py")
     ckpt = load_checkpoint(path)
-    if not (isinstance(ckpt, dict) and ckpt.get("kind") == VOICE_MODEL_KIND):
-        raise ValueError(f"{path} is not a voice model (no kind {VOICE_MODEL_KIND!r}); make one with "
+    if not (isinstance(ckpt, dict) and ckpt.get("kind") == VOICE_MODEL_KIND and ckpt.get("members")):
+        raise ValueError(f"{path} is not a voice model (no kind {VOICE_MODEL_KIND!r} with members); make one with "
                          "python benchmarks/make_voice_checkpoint.py")
-    s = run_settings(**ckpt["settings"])
-    model = build_from_settings(s, len(ckpt["classes"]))
-    model.load_state_dict(ckpt["model"])
-    return model.eval(), {k: v for k, v in ckpt.items() if k != "model"}
+    models = []
+    for member in ckpt["members"]:
+        model = build_from_settings(run_settings(**member["settings"]), len(ckpt["classes"]))
+        model.load_state_dict(member["model"])
+        models.append(model.eval())
+    info = {k: v for k, v in ckpt.items() if k != "members"}
+    info["settings"] = [m["settings"] for m in ckpt["members"]]
+    return (models[0] if len(models) == 1 else ProbabilityEnsemble(models).eval()), info
