@@ -141,8 +141,8 @@ def report(log: Path, results: Path | None, command: str) -> int:
     sums = [sum(r["member_seconds"]) for r in last.values()]
     maxes = [max(r["member_seconds"]) for r in last.values()]
     lines += ["", f"training per fold: the members one after the other {statistics.mean(sums):.0f} s on average "
-                  f"(max {max(sums):.0f} s); side by side, one per core, the longer member {statistics.mean(maxes):.0f} s "
-                  f"on average (max {max(maxes):.0f} s)",
+                  f"(max {max(sums):.0f} s); side by side, one per core, the longer member "
+                  f"{statistics.mean(maxes):.0f} s on average (max {max(maxes):.0f} s)",
               "members: " + ", ".join(f"{i + 1} = {p}" for i, p in
                                       enumerate(next(iter(last.values()))["members"])),
               f"commits: {sorted({r['commit'] for r in last.values()})}"]

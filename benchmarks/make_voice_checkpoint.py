@@ -57,7 +57,9 @@ def main(argv=None) -> int:
     os.environ.setdefault("APAC_LAB_OFFLINE", "1")
     from apac_lab.data import load_dataset
     from apac_lab.models import ProbabilityEnsemble
-    from apac_lab.recipes import ESPEAK_VOICES_MEMBER, VOICE_MODEL_FILE, fsdd_voice_model_member_settings, write_voice_model
+    from apac_lab.recipes import (
+        ESPEAK_VOICES_MEMBER, VOICE_MODEL_FILE, fsdd_voice_model_member_settings, write_voice_model,
+    )
     from apac_lab.train import run
     from apac_lab.train.runner import cache_in_memory
 

@@ -152,7 +152,8 @@ class TestShippedVoiceModel:
         raw, _ = shipped
         assert raw["kind"] == VOICE_MODEL_KIND
         assert VOICE_MODEL_FILE.stat().st_size < 5e6
-        assert all(v.dtype == torch.float32 for m in raw["members"] for v in m["model"].values() if v.is_floating_point())
+        weights = [v for m in raw["members"] for v in m["model"].values()]
+        assert all(v.dtype == torch.float32 for v in weights if v.is_floating_point())
 
     def test_it_is_what_the_scripts_settings_describe(self, shipped):
         raw, (model, meta) = shipped

@@ -54,9 +54,9 @@ from apac_lab.models import ProbabilityEnsemble
 from apac_lab.train import RunSettings, build_from_settings, run_settings
 from apac_lab.train.augment import SpeedPerturb
 
-__all__ = ["ESPEAK_VOICES_MEMBER", "SPEAKERS_TEST_SPEEDS", "VOICE_MODEL_FILE", "VOICE_MODEL_KIND", "fsdd_digits_settings",
-           "fsdd_speakers_settings", "fsdd_voice_model_member_settings", "fsdd_voice_model_settings", "load_voice_model", "speed_averaged_probabilities",
-           "write_voice_model"]
+__all__ = ["ESPEAK_VOICES_MEMBER", "SPEAKERS_TEST_SPEEDS", "VOICE_MODEL_FILE", "VOICE_MODEL_KIND",
+           "fsdd_digits_settings", "fsdd_speakers_settings", "fsdd_voice_model_member_settings",
+           "fsdd_voice_model_settings", "load_voice_model", "speed_averaged_probabilities", "write_voice_model"]
 
 _DIGITS = dict(
     dataset="fsdd", model="apac", mode="std", sample_rate=8000, clip_seconds=1.0,
@@ -197,7 +197,8 @@ def write_voice_model(path: str | Path, models: torch.nn.Module | Sequence[torch
             old = None
         if not (isinstance(old, dict) and old.get("kind") == VOICE_MODEL_KIND):
             raise FileExistsError(f"{path} exists and is not a voice model: not overwritten; give another path")
-    members = [{"settings": s.to_flat(), "model": {k: v.detach().cpu().contiguous() for k, v in m.state_dict().items()}}
+    members = [{"settings": s.to_flat(),
+                "model": {k: v.detach().cpu().contiguous() for k, v in m.state_dict().items()}}
                for m, s in zip(models, settings)]
     save_checkpoint(path, {"kind": VOICE_MODEL_KIND, "members": members, "classes": list(classes),
                            "sample_rate": rates.pop(), "metrics": dict(metrics or {})})
