@@ -227,6 +227,36 @@ class TestEspeakVoicesExperiment:
         with pytest.raises(SystemExit, match="espeak-ng is not on the PATH.*apt install espeak-ng"):
             bench.main(["--out", str(tmp_path / "new")])
 
+    def test_a_dev_pair_is_one_run_holding_out_both_scored_on_each(self, bench, tmp_path, monkeypatch, tiny_fsdd):
+        import importlib
+        import json
+
+        import apac_lab.train
+
+        monkeypatch.setattr(bench.shutil, "which", lambda name: "/usr/bin/espeak-ng")
+        monkeypatch.setattr(bench, "synthesize_voices", lambda folder, n, seed: folder.mkdir(parents=True) or 0)
+        runs = []
+
+        class Constant(torch.nn.Module):  # always says class 0
+            def forward(self, x):
+                return torch.tensor([[1.0, 0.0, 0.0]]).expand(len(x), -1)
+
+        def fake_run(s):
+            runs.append(s)
+            return {"model": Constant(), "clips": {"train": 7}}
+
+        monkeypatch.setattr(apac_lab.train, "run", fake_run)
+        labels = {"ann": torch.tensor([0, 0, 1, 2]), "bob": torch.tensor([0, 1, 1, 1])}
+        monkeypatch.setattr(importlib.import_module("fsdd_speakers"), "held_out_waves",
+                            lambda spk, sample_rate, root: (torch.zeros(4, 800), labels[spk]))
+        out = tmp_path / "out"
+        assert bench.main(["--out", str(out), "--dev-pair", "ann", "bob", "--data-root", str(tiny_fsdd)]) == 0
+        assert len(runs) == 1 and runs[0].holdout_speakers == ["ann", "bob"]
+        assert runs[0].out == str(out / "runs" / "ann+bob") and runs[0].train.epochs == 20
+        recs = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+        assert [(r["speaker"], r["held_out"], r["speeds"]) for r in recs] == [("ann", ["ann", "bob"], 0.5),
+                                                                            ("bob", ["ann", "bob"], 0.25)]
+
     def test_the_checkpoint_script_needs_it_before_training_anything(self, bench, tmp_path, monkeypatch):
         import importlib.util
 
