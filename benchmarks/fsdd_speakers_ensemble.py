@@ -76,7 +76,6 @@ def training_seconds(folder: Path) -> float:
 
 def score_fold(templates, seed: int, speaker: str, root=None, code: str = "unknown") -> dict:
     """Each member's and the ensemble's speed-averaged accuracy on every recording of ``speaker``."""
-    from apac_lab.models import ProbabilityEnsemble
     from apac_lab.recipes import SPEAKERS_TEST_SPEEDS, speed_averaged_probabilities
 
     from fsdd_few_shot import load_fold_model
@@ -88,13 +87,15 @@ def score_fold(templates, seed: int, speaker: str, root=None, code: str = "unkno
         raise SystemExit(f"fsdd_speakers_ensemble: members at different sample rates {sorted(rates)}: {folders}")
     waves, labels = S.held_out_waves(speaker, sample_rate=rates.pop(), root=root)
 
-    def accuracy(model) -> float:
-        probs = speed_averaged_probabilities(model, waves, SPEAKERS_TEST_SPEEDS)
-        return float((probs.argmax(-1) == labels).float().mean())
+    # the ensemble's probabilities at each speed are the members' mean, so its speed average is the
+    # mean of theirs (ProbabilityEnsemble's average, without a second pass of each member)
+    probs = [speed_averaged_probabilities(m, waves, SPEAKERS_TEST_SPEEDS) for m, _ in loaded]
 
-    members = [m for m, _ in loaded]
+    def accuracy(p) -> float:
+        return float((p.argmax(-1) == labels).float().mean())
+
     return {"speaker": speaker, "seed": seed, "clips": len(labels), "members": [str(f) for f in folders],
-            "member_speeds": [accuracy(m) for m in members], "speeds": accuracy(ProbabilityEnsemble(members)),
+            "member_speeds": [accuracy(p) for p in probs], "speeds": accuracy(sum(probs) / len(probs)),
             "member_seconds": [training_seconds(f) for f in folders], "commit": code}
 
 
