@@ -59,10 +59,7 @@ def espeak_variants() -> list[str]:
 
 def synthesize_voices(folder: Path, n_voices: int, seed: int = 0, sample_rate: int = 8000) -> int:
     """Write ``n_voices`` synthetic speakers' digits into ``folder``; returns the clips written."""
-    import numpy as np
     import soundfile as sf
-    import torch
-    import torchaudio.functional as AF
 
     rng = random.Random(seed)
     pairs = [(a, v) for a in ACCENTS for v in espeak_variants()]
@@ -77,12 +74,58 @@ def synthesize_voices(folder: Path, n_voices: int, seed: int = 0, sample_rate: i
                        "-s", str(rate + rng.randint(-20, 20)), "--stdout", word]
                 wav = subprocess.run(cmd, capture_output=True, check=True).stdout
                 x, sr = sf.read(io.BytesIO(wav), dtype="float32")
-                x = AF.resample(torch.from_numpy(x), sr, sample_rate).numpy()
-                energy = np.convolve(x ** 2, np.ones(80) / 80, "same")
-                on = np.where(energy > energy.max() * 1e-3)[0]
-                x = x[max(0, on[0] - 200):on[-1] + 200]
-                x = x / (abs(x).max() + 1e-9) * rng.uniform(0.2, 0.9)
+                x = trimmed_clip(x, sr, sample_rate, rng)
                 sf.write(folder / f"{digit}_tts{si:03d}_{5 + take}.wav", x, sample_rate, subtype="PCM_16")
+                n += 1
+    return n
+
+
+# flite's voices built from recordings of real people (CMU ARCTIC and the kal diphones), with the
+# range of mean pitch (Hz) each is drawn from; rms's clustergen model keeps its own pitch, which
+# only the formant scaling below moves.
+FLITE_VOICES = {"kal16": (80, 180), "awb": (80, 180), "rms": (80, 180), "slt": (140, 280)}
+
+
+def trimmed_clip(x, sr: int, sample_rate: int, rng: random.Random, scale: float = 1.0):
+    """``x`` (at ``sr``) resampled to ``sample_rate / scale`` and read as ``sample_rate`` (formants,
+    pitch and duration all times ``scale``), trimmed to the sound plus 25 ms, peak-scaled to a random
+    0.2-0.9."""
+    import numpy as np
+    import torch
+    import torchaudio.functional as AF
+
+    x = AF.resample(torch.from_numpy(x), sr, int(round(sample_rate / scale))).numpy()
+    energy = np.convolve(x ** 2, np.ones(80) / 80, "same")
+    on = np.where(energy > energy.max() * 1e-3)[0]
+    x = x[max(0, on[0] - 200):on[-1] + 200]
+    return x / (abs(x).max() + 1e-9) * rng.uniform(0.2, 0.9)
+
+
+def synthesize_flite_voices(folder: Path, n_voices: int, seed: int = 0, sample_rate: int = 8000) -> int:
+    """Write ``n_voices`` flite speakers' digits into ``folder`` (``{digit}_fl{NNN}_{5|6}.wav``);
+    returns the clips written. Voice ``i`` is :data:`FLITE_VOICES`'s ``i % 4``-th with its own
+    mean pitch, duration stretch (0.8-1.3) and formant scale (0.85-1.2, pitch and duration
+    compensated); each digit twice (pitch +-8%, stretch +-0.1 per take)."""
+    import soundfile as sf
+
+    rng = random.Random(seed + 7919)
+    names = list(FLITE_VOICES)
+    folder.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for si in range(n_voices):
+        name = names[si % len(names)]
+        f0, stretch, scale = rng.uniform(*FLITE_VOICES[name]), rng.uniform(0.8, 1.3), rng.uniform(0.85, 1.2)
+        scale = sample_rate / (100 * round(sample_rate / scale / 100))  # a rate in 100 Hz steps: a short resampling filter
+        for digit, word in enumerate(WORDS):
+            for take in range(2):
+                wav = folder / f"{digit}_fl{si:03d}_{5 + take}.wav"
+                take_f0 = f0 * rng.uniform(0.92, 1.08) / scale
+                take_stretch = (stretch + rng.uniform(-0.1, 0.1)) * scale
+                subprocess.run(["flite", "-voice", name, "--setf", f"int_f0_target_mean={take_f0:.1f}",
+                                "--setf", f"duration_stretch={take_stretch:.3f}", "-t", word, "-o", str(wav)],
+                               capture_output=True, check=True)
+                x, sr = sf.read(wav, dtype="float32")
+                sf.write(wav, trimmed_clip(x, sr, sample_rate, rng, scale), sample_rate, subtype="PCM_16")
                 n += 1
     return n
 
@@ -93,22 +136,41 @@ def require_espeak(script: str) -> None:
         raise SystemExit(f"{script}: espeak-ng is not on the PATH; install it (apt install espeak-ng)")
 
 
+def require_flite(script: str) -> None:
+    """Exit with one line saying how to install flite when it is not on the PATH."""
+    if shutil.which("flite") is None:
+        raise SystemExit(f"{script}: flite is not on the PATH; install it (apt install flite)")
+
+
 def check_out_folder(out: Path, script: str) -> None:
     """Exit with one line when ``out`` holds anything and was not made by :func:`mixed_fsdd_folder`."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not (out / MARK).exists():
         raise SystemExit(f"{script}: {out} is not empty and not this script's folder; give another --out")
 
 
-def mixed_fsdd_folder(out: Path, real_clips, n_voices: int, seed: int, script: str = "fsdd_espeak_voices") -> Path:
+def mixed_fsdd_folder(out: Path, real_clips, n_voices: int, seed: int, script: str = "fsdd_espeak_voices",
+                      n_flite: int = 0) -> Path:
     """``out/fsdd``: an FSDD tree of links to the real recordings (``real_clips``, FSDD clips)
-    and to ``n_voices`` synthetic voices written (once) into ``out/voices``, which the training
-    loader reads as FSDD. ``out`` must be empty or made by this function."""
+    and to ``n_voices`` espeak-ng voices and ``n_flite`` flite voices written (once) into
+    ``out/voices``, which the training loader reads as FSDD. ``out`` must be empty or made by this
+    function with the same voices (the mark file records them)."""
     check_out_folder(out, script)
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARK).touch()
+    made = {"espeak": n_voices, "flite": n_flite, "seed": seed}
+    mark = out / MARK
+    if mark.exists() and mark.read_text().strip() and json.loads(mark.read_text()) != made:
+        raise SystemExit(f"{script}: {out} holds other voices ({mark.read_text().strip()}, not {json.dumps(made)}); "
+                         "give another --out")
     mixed = out / "fsdd" / "recordings"
+    if mixed.exists() and not mark.read_text().strip() and n_flite:
+        raise SystemExit(f"{script}: {out} was made before flite voices were recorded; give another --out")
+    if not mark.exists() or not mixed.exists():
+        mark.write_text(json.dumps(made) + "\n")
     if not mixed.exists():
         n = synthesize_voices(out / "voices", n_voices, seed)
+        if n_flite:
+            require_flite(script)
+            n += synthesize_flite_voices(out / "voices", n_flite, seed)
         partial = out / "fsdd" / "recordings.partial"  # a cut run leaves no half-linked folder behind
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
@@ -117,7 +179,7 @@ def mixed_fsdd_folder(out: Path, real_clips, n_voices: int, seed: int, script: s
         for f in sorted((out / "voices").iterdir()):
             (partial / f.name).symlink_to(f.resolve())
         partial.rename(mixed)
-        print(f"{n} synthetic clips of {n_voices} voices; {mixed}", flush=True)
+        print(f"{n} synthetic clips of {n_voices} espeak-ng and {n_flite} flite voices; {mixed}", flush=True)
     return out / "fsdd"
 
 
@@ -125,6 +187,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="an empty folder (or this script's earlier one)")
     p.add_argument("--voices", type=int, default=None, help="synthetic voices (default: ESPEAK_VOICES_MEMBER's, 100)")
+    p.add_argument("--flite-voices", type=int, default=0,
+                   help="flite voices added to the espeak-ng ones (default 0; needs flite)")
     p.add_argument("--seed", type=int, default=0, help="the voices' draw and the training seed")
     p.add_argument("--epochs", type=int, default=None, help="epochs (default: ESPEAK_VOICES_MEMBER's, 20)")
     p.add_argument("--speakers", nargs="+", default=None, help="folds (default: every real speaker)")
@@ -134,6 +198,8 @@ def main(argv=None) -> int:
     p.add_argument("--data-root", default=None, help="the real FSDD (default: the resolution rule)")
     args = p.parse_args(argv)
     require_espeak("fsdd_espeak_voices")
+    if args.flite_voices:
+        require_flite("fsdd_espeak_voices")
     out = Path(args.out)
     check_out_folder(out, "fsdd_espeak_voices")
 
@@ -151,7 +217,7 @@ def main(argv=None) -> int:
     require_real_fsdd(real.name, "fsdd_espeak_voices")
     voices = args.voices if args.voices is not None else ESPEAK_VOICES_MEMBER["voices"]
     epochs = args.epochs if args.epochs is not None else ESPEAK_VOICES_MEMBER["epochs"]
-    data = mixed_fsdd_folder(out, real.clips, voices, args.seed)
+    data = mixed_fsdd_folder(out, real.clips, voices, args.seed, n_flite=args.flite_voices)
     code = commit()
     folds = [args.dev_pair] if args.dev_pair else [[spk] for spk in args.speakers or real.speakers]
     for fold in folds:
@@ -162,7 +228,7 @@ def main(argv=None) -> int:
         for spk in fold:
             waves, labels = held_out_waves(spk, sample_rate=s.sample_rate, root=args.data_root)
             acc = float((speed_averaged_probabilities(res["model"], waves).argmax(-1) == labels).float().mean())
-            rec = {"speaker": spk, "held_out": fold, "seed": args.seed, "voices": voices, "epochs": epochs,
+            rec = {"speaker": spk, "held_out": fold, "seed": args.seed, "voices": voices, "flite_voices": args.flite_voices, "epochs": epochs,
                    "train_clips": res["clips"]["train"], "seconds": time.perf_counter() - t0, "speeds": acc,
                    "threads": args.threads, "commit": code}
             print(json.dumps(rec), flush=True)

@@ -8,6 +8,7 @@ import fnmatch
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -276,6 +277,46 @@ class TestEspeakVoicesExperiment:
         with pytest.raises(SystemExit, match="not empty and not this script's folder"):
             bench.main(["--out", str(tmp_path)])
         assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
+
+
+    def test_flite_voices_without_flite_say_how_to_install_it(self, bench, tmp_path, monkeypatch):
+        monkeypatch.setattr(bench.shutil, "which", lambda name: "/usr/bin/espeak-ng" if name == "espeak-ng" else None)
+        with pytest.raises(SystemExit, match="flite is not on the PATH.*apt install flite"):
+            bench.main(["--out", str(tmp_path / "new"), "--flite-voices", "4"])
+        assert list(tmp_path.iterdir()) == []
+
+    def test_flite_voices_are_8_khz_train_split_clips_scaled_as_drawn(self, bench, tmp_path, monkeypatch):
+        import soundfile as sf
+
+        calls = []
+
+        def fake_flite(cmd, **kw):  # a 0.5 s 16 kHz tone between 0.1 s of silence, for every word
+            calls.append(cmd)
+            t = np.arange(8000) / 16000
+            x = np.concatenate([np.zeros(1600), 0.5 * np.sin(2 * np.pi * 440 * t), np.zeros(1600)])
+            sf.write(cmd[cmd.index("-o") + 1], x.astype(np.float32), 16000)
+
+        monkeypatch.setattr(bench.subprocess, "run", fake_flite)
+        assert bench.synthesize_flite_voices(tmp_path, 5, seed=3) == 100
+        names = sorted(p.name for p in tmp_path.iterdir())
+        assert names[:3] == ["0_fl000_5.wav", "0_fl000_6.wav", "0_fl001_5.wav"] and len(names) == 100
+        assert [c[2] for c in calls[::20]] == ["kal16", "awb", "rms", "slt", "kal16"]  # voice i is the (i % 4)-th
+        assert [c[-3] for c in calls[:20:2]] == bench.WORDS
+        for c in calls:
+            x, sr = sf.read(c[-1])
+            assert sr == 8000 and 0.2 - 1e-3 <= abs(x).max() <= 0.9 + 1e-3
+            scale = 0.5 / (len(x) / sr - 0.06)  # the tone's length, less the 25 ms kept and 5 ms smoothing each side
+            stretch = float(c[6].split("=")[1])  # asked of flite: the drawn stretch times the scale
+            assert 0.85 - 0.01 <= scale <= 1.2 + 0.01 and 0.7 * scale - 0.01 <= stretch <= 1.4 * scale + 0.01
+
+    def test_a_folder_made_with_other_voices_is_refused(self, bench, tmp_path, monkeypatch, tiny_fsdd):
+        monkeypatch.setattr(bench, "synthesize_voices", lambda folder, n, seed: folder.mkdir(parents=True) or 0)
+        real = load_dataset("fsdd", "all", root=str(tiny_fsdd), verbose=False)
+        out = tmp_path / "out"
+        assert bench.mixed_fsdd_folder(out, real.clips, 3, seed=0) == out / "fsdd"
+        assert bench.mixed_fsdd_folder(out, real.clips, 3, seed=0) == out / "fsdd"  # the same voices: reused
+        with pytest.raises(SystemExit, match="holds other voices.*give another --out"):
+            bench.mixed_fsdd_folder(out, real.clips, 3, seed=0, n_flite=2)
 
 
 class TestSpeakersEnsembleBenchmark:
