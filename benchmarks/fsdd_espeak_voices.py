@@ -1,10 +1,10 @@
-"""FSDD leave-one-speaker-out with synthetic voices (espeak-ng) added to the training split.
+"""FSDD leave-one-speaker-out with synthetic voices (espeak-ng and flite) added to the training split.
 
 Begun as an experiment (``benchmarks/results/fsdd_espeak_voices.md``); its fold models are now
 the second member of each fold's ensemble (``benchmarks/fsdd_speakers_ensemble.py``), and
 :func:`mixed_fsdd_folder` makes the data of the shipped model's second member
-(``benchmarks/make_voice_checkpoint.py``). It needs ``espeak-ng`` on the PATH (Debian/Ubuntu:
-``apt install espeak-ng``); the kit's package never does.
+(``benchmarks/make_voice_checkpoint.py``). It needs ``espeak-ng`` and ``flite`` on the PATH
+(Debian/Ubuntu: ``apt install espeak-ng flite``); the kit's package never does.
 
 What it does:
 
@@ -14,18 +14,24 @@ What it does:
    +-8, rate +-20 per take). Resampled to 8 kHz, trimmed to the sound plus 25 ms, peak-scaled to a
    random 0.2-0.9. Written as ``{digit}_tts{NNN}_{5|6}.wav`` (indices 5-6: FSDD's official split
    puts them in training) into ``OUT/voices``, next to links to every real recording in
-   ``OUT/fsdd/recordings``. ``OUT`` must be empty or this script's own folder.
+   ``OUT/fsdd/recordings``. ``OUT`` must be empty or this script's own folder, made with the
+   same voices.
+   ``--flite-voices M`` more (:func:`synthesize_flite_voices`): flite's four voices made from
+   recordings of real people, each with its own pitch, rate and formant scale, written as
+   ``{digit}_fl{NNN}_{5|6}.wav``.
 2. The leave-one-speaker-out folds of :func:`apac_lab.recipes.fsdd_speakers_settings` trained on
    that folder (the held-out speaker's real recordings are not in training; the synthetic
-   voices always are), for ``--epochs`` (:data:`apac_lab.recipes.ESPEAK_VOICES_MEMBER`'s 20: about
-   twice the clips of the recipe, so fewer epochs than its 30), and
+   voices always are), for ``--epochs`` (:data:`apac_lab.recipes.SYNTHETIC_VOICES_MEMBER`'s 20:
+   more than twice the clips of the recipe, so fewer epochs than its 30), and
    scored on every real recording of the held-out speaker with the recipe's speed average.
 
 How it was chosen: development runs trained on 3 real speakers (+ 100 voices or not) and
 scored on the 2 left out, pairs (george, jackson) and (lucas, nicolas), seed 0, before any
 fold of this script ran (recorded in the results file). ``--dev-pair A B`` makes such a run.
+The 40 flite voices were added the same way: on those two pairs, with 100 espeak-ng voices
+and 20 epochs, against the same without them (recorded there too).
 
-Usage: ``python benchmarks/fsdd_espeak_voices.py --out runs/fsdd_espeak/seed0 [--voices 100] [--seed 0]``
+Usage: ``python benchmarks/fsdd_espeak_voices.py --out runs/fsdd_voices/seed0 [--voices 100] [--flite-voices 40] [--seed 0]``
 """
 
 from __future__ import annotations
@@ -186,19 +192,24 @@ def mixed_fsdd_folder(out: Path, real_clips, n_voices: int, seed: int, script: s
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="an empty folder (or this script's earlier one)")
-    p.add_argument("--voices", type=int, default=None, help="synthetic voices (default: ESPEAK_VOICES_MEMBER's, 100)")
-    p.add_argument("--flite-voices", type=int, default=0,
-                   help="flite voices added to the espeak-ng ones (default 0; needs flite)")
+    p.add_argument("--voices", type=int, default=None, help="espeak-ng voices (default: SYNTHETIC_VOICES_MEMBER's, 100)")
+    p.add_argument("--flite-voices", type=int, default=None,
+                   help="flite voices added to the espeak-ng ones (default: SYNTHETIC_VOICES_MEMBER's, 40)")
     p.add_argument("--seed", type=int, default=0, help="the voices' draw and the training seed")
-    p.add_argument("--epochs", type=int, default=None, help="epochs (default: ESPEAK_VOICES_MEMBER's, 20)")
+    p.add_argument("--epochs", type=int, default=None, help="epochs (default: SYNTHETIC_VOICES_MEMBER's, 20)")
     p.add_argument("--speakers", nargs="+", default=None, help="folds (default: every real speaker)")
     p.add_argument("--dev-pair", nargs=2, default=None, metavar="SPEAKER",
                    help="instead of the folds, one development run holding out these two speakers, scored on each")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--data-root", default=None, help="the real FSDD (default: the resolution rule)")
     args = p.parse_args(argv)
+    from apac_lab.recipes import SYNTHETIC_VOICES_MEMBER as MEMBER
+
+    voices = args.voices if args.voices is not None else MEMBER["espeak_voices"]
+    flite = args.flite_voices if args.flite_voices is not None else MEMBER["flite_voices"]
+    epochs = args.epochs if args.epochs is not None else MEMBER["epochs"]
     require_espeak("fsdd_espeak_voices")
-    if args.flite_voices:
+    if flite:
         require_flite("fsdd_espeak_voices")
     out = Path(args.out)
     check_out_folder(out, "fsdd_espeak_voices")
@@ -208,16 +219,14 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     os.environ.setdefault("APAC_LAB_OFFLINE", "1")
     from apac_lab.data import load_dataset
-    from apac_lab.recipes import ESPEAK_VOICES_MEMBER, fsdd_speakers_settings, speed_averaged_probabilities
+    from apac_lab.recipes import fsdd_speakers_settings, speed_averaged_probabilities
     from apac_lab.train import run
 
     from fsdd_speakers import commit, held_out_waves, require_real_fsdd  # noqa: E402  (benchmarks/)
 
     real = load_dataset("fsdd", "all", root=args.data_root, verbose=False)
     require_real_fsdd(real.name, "fsdd_espeak_voices")
-    voices = args.voices if args.voices is not None else ESPEAK_VOICES_MEMBER["voices"]
-    epochs = args.epochs if args.epochs is not None else ESPEAK_VOICES_MEMBER["epochs"]
-    data = mixed_fsdd_folder(out, real.clips, voices, args.seed, n_flite=args.flite_voices)
+    data = mixed_fsdd_folder(out, real.clips, voices, args.seed, n_flite=flite)
     code = commit()
     folds = [args.dev_pair] if args.dev_pair else [[spk] for spk in args.speakers or real.speakers]
     for fold in folds:
@@ -228,7 +237,7 @@ def main(argv=None) -> int:
         for spk in fold:
             waves, labels = held_out_waves(spk, sample_rate=s.sample_rate, root=args.data_root)
             acc = float((speed_averaged_probabilities(res["model"], waves).argmax(-1) == labels).float().mean())
-            rec = {"speaker": spk, "held_out": fold, "seed": args.seed, "voices": voices, "flite_voices": args.flite_voices, "epochs": epochs,
+            rec = {"speaker": spk, "held_out": fold, "seed": args.seed, "voices": voices, "flite_voices": flite, "epochs": epochs,
                    "train_clips": res["clips"]["train"], "seconds": time.perf_counter() - t0, "speeds": acc,
                    "threads": args.threads, "commit": code}
             print(json.dumps(rec), flush=True)

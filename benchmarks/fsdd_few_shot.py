@@ -27,7 +27,7 @@ Commands::
     python benchmarks/fsdd_speakers.py --seeds 0          # first: the LOSO models
     python benchmarks/fsdd_few_shot.py                    # every saved fold, draw 0; appends to the report
     python benchmarks/fsdd_few_shot.py --protocol report  # print the table again
-    python benchmarks/fsdd_few_shot.py --with-members 'runs/fsdd_espeak/seed{seed}/runs/{speaker}'
+    python benchmarks/fsdd_few_shot.py --with-members 'runs/fsdd_voices/seed{seed}/runs/{speaker}'
                                       # the ensemble of fsdd_speakers_ensemble.py, fine-tuned as one model
 """
 
@@ -150,7 +150,7 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=None, help="passes over the clips (default: VOICE_FINE_TUNE's)")
     p.add_argument("--with-members", nargs="+", default=[], metavar="TEMPLATE",
                    help="fine-tune each fold's model in an ensemble with these run folders ({seed}, {speaker} filled "
-                        "in; e.g. runs/fsdd_espeak/seed{seed}/runs/{speaker}, see fsdd_speakers_ensemble.py)")
+                        "in; e.g. runs/fsdd_voices/seed{seed}/runs/{speaker}, see fsdd_speakers_ensemble.py)")
     p.add_argument("--name", default=None, help="name of these results (default: from the settings)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--log", default="runs/fsdd_few_shot/results.jsonl")

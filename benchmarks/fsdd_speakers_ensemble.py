@@ -11,10 +11,12 @@ with the same held-out speaker and seed:
 
 1. the recipe, ``runs/fsdd_speakers/seed{seed}/{speaker}``, made by
    ``python benchmarks/fsdd_speakers.py --seeds SEED`` (30 epochs on the real recordings);
-2. the recipe with 100 synthetic espeak-ng voices added to its training split,
-   ``runs/fsdd_espeak/seed{seed}/runs/{speaker}``, made by
-   ``python benchmarks/fsdd_espeak_voices.py --out runs/fsdd_espeak/seedSEED --seed SEED``
-   (20 epochs; the voices are drawn with the same seed).
+2. the recipe with synthetic voices added to its training split (100 of espeak-ng and 40 of
+   flite, :data:`apac_lab.recipes.SYNTHETIC_VOICES_MEMBER`),
+   ``runs/fsdd_voices/seed{seed}/runs/{speaker}``, made by
+   ``python benchmarks/fsdd_espeak_voices.py --out runs/fsdd_voices/seedSEED --seed SEED``
+   (20 epochs; the voices are drawn with the same seed). Until 2026-12-02 it had the espeak-ng
+   voices only (``--flite-voices 0``); the results file keeps that ensemble's table.
 
 This script trains nothing: it scores the members and their ensemble on every recording of
 the held-out speaker and reports each member's training time (the sum of its epochs; the two
@@ -24,8 +26,8 @@ can train at once, one per core). ``--members`` takes other folders (``{seed}`` 
 How the ensemble was chosen (recorded in ``benchmarks/results/fsdd_speakers_ensemble.md``):
 on the development models of the espeak-ng experiment only (trained on 3 real speakers, the
 pairs george + jackson and lucas + nicolas held out, seed 0), before any leave-one-speaker-out
-fold was scored as an ensemble. ``--speakers`` and ``--members`` without placeholders score
-such a pair.
+fold was scored as an ensemble; the flite voices were added to the second member the same way.
+``--speakers`` and ``--members`` without placeholders score such a pair.
 
 Commands::
 
@@ -52,8 +54,8 @@ RESULTS = ROOT / "benchmarks" / "results" / "fsdd_speakers_ensemble.md"
 #: The members of the ensemble and the command that trains each (``{seed}``, ``{speaker}`` filled in).
 MEMBERS = {
     "runs/fsdd_speakers/seed{seed}/{speaker}": "python benchmarks/fsdd_speakers.py --seeds {seed}",
-    "runs/fsdd_espeak/seed{seed}/runs/{speaker}":
-        "python benchmarks/fsdd_espeak_voices.py --out runs/fsdd_espeak/seed{seed} --seed {seed}",
+    "runs/fsdd_voices/seed{seed}/runs/{speaker}":
+        "python benchmarks/fsdd_espeak_voices.py --out runs/fsdd_voices/seed{seed} --seed {seed}",
 }
 #: Where the text written by hand in the report ends and this script's table begins.
 MARK = "\n## Leave one speaker out (written by benchmarks/fsdd_speakers_ensemble.py)\n"

@@ -4,10 +4,11 @@ Trains the two members of :func:`apac_lab.recipes.fsdd_voice_model_member_settin
 seed on FSDD's official training split of every speaker found (no one held out):
 
 1. the leave-one-speaker-out recipe, in ``RUN_DIR``;
-2. the same recipe for :data:`apac_lab.recipes.ESPEAK_VOICES_MEMBER`'s epochs, with that many
-   synthetic espeak-ng voices (drawn with the member's seed) beside the real recordings, in
-   ``RUN_DIR_voices`` (its data in ``RUN_DIR_voices_data``, made by
-   ``benchmarks/fsdd_espeak_voices.py``'s :func:`mixed_fsdd_folder`; needs ``espeak-ng``).
+2. the same recipe for :data:`apac_lab.recipes.SYNTHETIC_VOICES_MEMBER`'s epochs, with its
+   synthetic espeak-ng and flite voices (drawn with the member's seed) beside the real
+   recordings, in ``RUN_DIR_voices`` (its data in ``RUN_DIR_voices_data``, made by
+   ``benchmarks/fsdd_espeak_voices.py``'s :func:`mixed_fsdd_folder`; needs ``espeak-ng`` and
+   ``flite``).
 
 Then it scores their ensemble (probabilities averaged, as ``benchmarks/fsdd_speakers_ensemble.py``
 does) on the official test split and writes both members to
@@ -44,10 +45,11 @@ def main(argv=None) -> int:
     p.add_argument("--data-root", default=None, help="FSDD folder (default: the resolution rule)")
     args = p.parse_args(argv)
 
-    from fsdd_espeak_voices import check_out_folder, mixed_fsdd_folder, require_espeak  # noqa: E402  (benchmarks/)
+    from fsdd_espeak_voices import check_out_folder, mixed_fsdd_folder, require_espeak, require_flite  # noqa: E402
     from fsdd_speakers import require_real_fsdd  # noqa: E402
 
     require_espeak("make_voice_checkpoint")
+    require_flite("make_voice_checkpoint")
     voices_data = Path(args.run_dir + "_voices_data")
     check_out_folder(voices_data, "make_voice_checkpoint")
 
@@ -58,7 +60,7 @@ def main(argv=None) -> int:
     from apac_lab.data import load_dataset
     from apac_lab.models import ProbabilityEnsemble
     from apac_lab.recipes import (
-        ESPEAK_VOICES_MEMBER, VOICE_MODEL_FILE, fsdd_voice_model_member_settings, write_voice_model,
+        SYNTHETIC_VOICES_MEMBER as MEMBER, VOICE_MODEL_FILE, fsdd_voice_model_member_settings, write_voice_model,
     )
     from apac_lab.train import run
     from apac_lab.train.runner import cache_in_memory
@@ -66,8 +68,8 @@ def main(argv=None) -> int:
     real = load_dataset("fsdd", "all", root=args.data_root, verbose=False)
     require_real_fsdd(real.name, "make_voice_checkpoint")
     recipe, with_voices = fsdd_voice_model_member_settings()
-    data = mixed_fsdd_folder(voices_data, real.clips, ESPEAK_VOICES_MEMBER["voices"], with_voices.train.seed,
-                             script="make_voice_checkpoint")
+    data = mixed_fsdd_folder(voices_data, real.clips, MEMBER["espeak_voices"], with_voices.train.seed,
+                             script="make_voice_checkpoint", n_flite=MEMBER["flite_voices"])
     extra = {"epochs": args.epochs} if args.epochs is not None else {}
     runs = [(recipe, args.run_dir, args.data_root), (with_voices, args.run_dir + "_voices", str(data))]
     models, seconds, train_clips, member_acc = [], [], [], []
@@ -92,7 +94,8 @@ def main(argv=None) -> int:
     write_voice_model(out, models, shipped, classes,
                       metrics={"test_accuracy": acc, "member_test_accuracy": member_acc, "test_clips": len(labels),
                                "train_clips": train_clips[0], "member_train_clips": train_clips,
-                               "voices": ESPEAK_VOICES_MEMBER["voices"], "train_seconds": seconds})
+                               "espeak_voices": MEMBER["espeak_voices"],
+                               "flite_voices": MEMBER["flite_voices"], "train_seconds": seconds})
     print(f"members trained on {train_clips} clips in {seconds} s; official test split: members {member_acc}, "
           f"ensemble {acc:.4f} on {len(labels)} clips; wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
     return 0

@@ -16,7 +16,7 @@ from apac_lab.checkpoints import load_checkpoint, save_checkpoint
 from apac_lab.data import load_dataset
 from apac_lab.models import ProbabilityEnsemble, build_model
 from apac_lab.recipes import (
-    ESPEAK_VOICES_MEMBER, SPEAKERS_TEST_SPEEDS, VOICE_MODEL_FILE, VOICE_MODEL_KIND, fsdd_speakers_settings,
+    SYNTHETIC_VOICES_MEMBER, SPEAKERS_TEST_SPEEDS, VOICE_MODEL_FILE, VOICE_MODEL_KIND, fsdd_speakers_settings,
     fsdd_voice_model_member_settings, fsdd_voice_model_settings, load_voice_model, speed_averaged_probabilities,
     write_voice_model,
 )
@@ -160,8 +160,9 @@ class TestShippedVoiceModel:
         raw, (model, meta) = shipped
         want = fsdd_voice_model_member_settings()
         assert [m["settings"] for m in raw["members"]] == [s.to_flat() for s in want]
-        assert [s.train.epochs for s in want] == [30, ESPEAK_VOICES_MEMBER["epochs"]]
-        assert meta["metrics"]["voices"] == ESPEAK_VOICES_MEMBER["voices"]
+        assert [s.train.epochs for s in want] == [30, SYNTHETIC_VOICES_MEMBER["epochs"]]
+        assert [meta["metrics"]["espeak_voices"], meta["metrics"]["flite_voices"]] == [
+            SYNTHETIC_VOICES_MEMBER["espeak_voices"], SYNTHETIC_VOICES_MEMBER["flite_voices"]]
         assert meta["classes"] == [str(d) for d in range(10)] and meta["sample_rate"] == want[0].sample_rate == 8000
         assert isinstance(model, ProbabilityEnsemble) and len(model.members) == 2
         for s, m, net in zip(want, raw["members"], model.members):
@@ -236,6 +237,8 @@ class TestEspeakVoicesExperiment:
 
         monkeypatch.setattr(bench.shutil, "which", lambda name: "/usr/bin/espeak-ng")
         monkeypatch.setattr(bench, "synthesize_voices", lambda folder, n, seed: folder.mkdir(parents=True) or 0)
+        flite = []
+        monkeypatch.setattr(bench, "synthesize_flite_voices", lambda folder, n, seed: flite.append(n) or 0)
         runs = []
 
         class Constant(torch.nn.Module):  # always says class 0
@@ -257,6 +260,7 @@ class TestEspeakVoicesExperiment:
         recs = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
         assert [(r["speaker"], r["held_out"], r["speeds"]) for r in recs] == [("ann", ["ann", "bob"], 0.5),
                                                                             ("bob", ["ann", "bob"], 0.25)]
+        assert flite == [40] and [(r["voices"], r["flite_voices"]) for r in recs] == [(100, 40)] * 2
 
     def test_the_checkpoint_script_needs_it_before_training_anything(self, bench, tmp_path, monkeypatch):
         import importlib.util
@@ -268,6 +272,10 @@ class TestEspeakVoicesExperiment:
         script = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(script)
         with pytest.raises(SystemExit, match="make_voice_checkpoint: espeak-ng is not on the PATH"):
+            script.main(["--run-dir", str(tmp_path / "run"), "--out", str(tmp_path / "v.pt")])
+        assert list(tmp_path.iterdir()) == []
+        monkeypatch.setattr(bench.shutil, "which", lambda name: "/usr/bin/espeak-ng" if name == "espeak-ng" else None)
+        with pytest.raises(SystemExit, match="make_voice_checkpoint: flite is not on the PATH"):
             script.main(["--run-dir", str(tmp_path / "run"), "--out", str(tmp_path / "v.pt")])
         assert list(tmp_path.iterdir()) == []
 
@@ -349,10 +357,10 @@ class TestSpeakersEnsembleBenchmark:
 
     def test_a_missing_member_names_the_command_that_trains_it(self, bench, tmp_path, monkeypatch):
         monkeypatch.chdir(tmp_path)
-        with pytest.raises(SystemExit, match=r"no model at runs/fsdd_espeak/seed2/runs/lucas/model.pt; train it with "
-                                             r"python benchmarks/fsdd_espeak_voices.py --out runs/fsdd_espeak/seed2 "
+        with pytest.raises(SystemExit, match=r"no model at runs/fsdd_voices/seed2/runs/lucas/model.pt; train it with "
+                                             r"python benchmarks/fsdd_espeak_voices.py --out runs/fsdd_voices/seed2 "
                                              r"--seed 2"):
-            bench.member_folder("runs/fsdd_espeak/seed{seed}/runs/{speaker}", 2, "lucas")
+            bench.member_folder("runs/fsdd_voices/seed{seed}/runs/{speaker}", 2, "lucas")
 
     def test_report_figures(self, bench, tmp_path, capsys):
         log = tmp_path / "results.jsonl"

@@ -28,7 +28,7 @@ from apac_lab.recipes.first_steps import (
     MFCC_TOLERANCE, mfcc_agreement_rows, mfcc_clips, setup_rows,
 )
 from apac_lab.recipes.fsdd import (
-    ESPEAK_VOICES_MEMBER, SPEAKERS_TEST_SPEEDS, VOICE_MODEL_FILE, VOICE_MODEL_KIND, fsdd_digits_settings,
+    SYNTHETIC_VOICES_MEMBER, SPEAKERS_TEST_SPEEDS, VOICE_MODEL_FILE, VOICE_MODEL_KIND, fsdd_digits_settings,
     fsdd_speakers_settings, fsdd_voice_model_member_settings, fsdd_voice_model_settings, load_voice_model, speed_averaged_probabilities, write_voice_model,
 )
 from apac_lab.recipes.fsdd_frontend import (
@@ -68,7 +68,7 @@ __all__ = [
     # first_steps
     "MFCC_TOLERANCE", "mfcc_clips", "setup_rows", "mfcc_agreement_rows",
     # fsdd
-    "ESPEAK_VOICES_MEMBER", "SPEAKERS_TEST_SPEEDS", "VOICE_MODEL_FILE", "VOICE_MODEL_KIND", "fsdd_digits_settings",
+    "SYNTHETIC_VOICES_MEMBER", "SPEAKERS_TEST_SPEEDS", "VOICE_MODEL_FILE", "VOICE_MODEL_KIND", "fsdd_digits_settings",
     "fsdd_speakers_settings", "fsdd_voice_model_member_settings", "fsdd_voice_model_settings", "load_voice_model", "speed_averaged_probabilities", "write_voice_model",
     # fsdd_frontend
     "fsdd_frontend_settings", "pretrain_fsdd_frontend",

@@ -35,8 +35,8 @@ function returning a :class:`apac_lab.train.RunSettings`; ``benchmarks/fsdd_reci
   works without training in class: the two-model ensemble of ``benchmarks/fsdd_speakers_ensemble.py``
   trained on FSDD's official training split of every speaker (no one held out),
   :func:`fsdd_voice_model_member_settings`: the speakers recipe (:func:`fsdd_voice_model_settings`),
-  and the same recipe trained with :data:`ESPEAK_VOICES_MEMBER`'s synthetic espeak-ng voices
-  beside the real recordings; their probabilities are averaged
+  and the same recipe trained with :data:`SYNTHETIC_VOICES_MEMBER`'s synthetic espeak-ng and
+  flite voices beside the real recordings; their probabilities are averaged
   (:class:`apac_lab.models.ProbabilityEnsemble`).
 
 Notebook: 05_apac_training (the benchmarks behind its FSDD numbers).
@@ -54,7 +54,7 @@ from apac_lab.models import ProbabilityEnsemble
 from apac_lab.train import RunSettings, build_from_settings, run_settings
 from apac_lab.train.augment import SpeedPerturb
 
-__all__ = ["ESPEAK_VOICES_MEMBER", "SPEAKERS_TEST_SPEEDS", "VOICE_MODEL_FILE", "VOICE_MODEL_KIND",
+__all__ = ["SYNTHETIC_VOICES_MEMBER", "SPEAKERS_TEST_SPEEDS", "VOICE_MODEL_FILE", "VOICE_MODEL_KIND",
            "fsdd_digits_settings", "fsdd_speakers_settings", "fsdd_voice_model_member_settings",
            "fsdd_voice_model_settings", "load_voice_model", "speed_averaged_probabilities", "write_voice_model"]
 
@@ -76,10 +76,10 @@ _SPEAKERS = dict(
 #: Playback speeds whose probabilities the speakers benchmark averages at test time.
 SPEAKERS_TEST_SPEEDS: tuple[float, ...] = (0.9, 1.0, 1.1)
 
-#: The ensemble's second member: the recipe trained with this many synthetic espeak-ng voices
-#: (drawn with the run's seed) added to its training split, for this many epochs
+#: The ensemble's second member: the recipe trained with this many synthetic voices of espeak-ng
+#: and of flite (drawn with the run's seed) added to its training split, for this many epochs
 #: (``benchmarks/fsdd_espeak_voices.py``, ``benchmarks/make_voice_checkpoint.py``).
-ESPEAK_VOICES_MEMBER: dict = {"voices": 100, "epochs": 20}
+SYNTHETIC_VOICES_MEMBER: dict = {"espeak_voices": 100, "flite_voices": 40, "epochs": 20}
 
 #: The shipped speaker-independent digit model (package data, a few MB).
 VOICE_MODEL_FILE = Path(__file__).resolve().parents[1] / "pretrained" / "fsdd_voice_model.pt"
@@ -121,15 +121,15 @@ def fsdd_voice_model_settings(**changes) -> RunSettings:
 
 def fsdd_voice_model_member_settings() -> list[RunSettings]:
     """The settings of the shipped model's members, in order: the recipe
-    (:func:`fsdd_voice_model_settings`), and the recipe with :data:`ESPEAK_VOICES_MEMBER`'s
-    epochs, trained with that many synthetic espeak-ng voices beside the real recordings
+    (:func:`fsdd_voice_model_settings`), and the recipe with :data:`SYNTHETIC_VOICES_MEMBER`'s
+    epochs, trained with its synthetic espeak-ng and flite voices beside the real recordings
     (``benchmarks/make_voice_checkpoint.py`` makes that data folder; it is not recorded).
 
     >>> [(s.train.epochs, s.out) for s in fsdd_voice_model_member_settings()]
     [(30, 'runs/fsdd_voice_model'), (20, 'runs/fsdd_voice_model_voices')]
     """
     return [fsdd_voice_model_settings(),
-            fsdd_voice_model_settings(epochs=ESPEAK_VOICES_MEMBER["epochs"], out="runs/fsdd_voice_model_voices")]
+            fsdd_voice_model_settings(epochs=SYNTHETIC_VOICES_MEMBER["epochs"], out="runs/fsdd_voice_model_voices")]
 
 
 @torch.no_grad()
