@@ -16,9 +16,9 @@ What it does:
    puts them in training) into ``OUT/voices``, next to links to every real recording in
    ``OUT/fsdd/recordings``. ``OUT`` must be empty or this script's own folder, made with the
    same voices.
-   ``--flite-voices M`` more (:func:`synthesize_flite_voices`): flite's four voices made from
-   recordings of real people, each with its own pitch, rate and formant scale, written as
-   ``{digit}_fl{NNN}_{5|6}.wav``.
+   Beside them, ``--flite-voices M`` voices of flite (:func:`synthesize_flite_voices`), made from
+   its four voices built from recordings of real people, each with its own pitch, rate and
+   formant scale, written as ``{digit}_fl{NNN}_{5|6}.wav``.
 2. The leave-one-speaker-out folds of :func:`apac_lab.recipes.fsdd_speakers_settings` trained on
    that folder (the held-out speaker's real recordings are not in training; the synthetic
    voices always are), for ``--epochs`` (:data:`apac_lab.recipes.SYNTHETIC_VOICES_MEMBER`'s 20:
@@ -163,16 +163,13 @@ def mixed_fsdd_folder(out: Path, real_clips, n_voices: int, seed: int, script: s
     check_out_folder(out, script)
     out.mkdir(parents=True, exist_ok=True)
     made = {"espeak": n_voices, "flite": n_flite, "seed": seed}
-    mark = out / MARK
-    if mark.exists() and mark.read_text().strip() and json.loads(mark.read_text()) != made:
-        raise SystemExit(f"{script}: {out} holds other voices ({mark.read_text().strip()}, not {json.dumps(made)}); "
-                         "give another --out")
-    mixed = out / "fsdd" / "recordings"
-    if mixed.exists() and not mark.read_text().strip() and n_flite:
-        raise SystemExit(f"{script}: {out} was made before flite voices were recorded; give another --out")
-    if not mark.exists() or not mixed.exists():
-        mark.write_text(json.dumps(made) + "\n")
+    mark, mixed = out / MARK, out / "fsdd" / "recordings"
+    recorded = mark.read_text().strip() if mark.exists() else ""  # empty: made before the mark said which voices
+    if (recorded and json.loads(recorded) != made) or (not recorded and mixed.exists() and n_flite):
+        raise SystemExit(f"{script}: {out} holds other voices ({recorded or 'espeak-ng only'}, not "
+                         f"{json.dumps(made)}); give another --out")
     if not mixed.exists():
+        mark.write_text(json.dumps(made) + "\n")
         n = synthesize_voices(out / "voices", n_voices, seed)
         if n_flite:
             require_flite(script)
