@@ -31,7 +31,9 @@ fold of this script ran (recorded in the results file). ``--dev-pair A B`` makes
 The 40 flite voices were added the same way: on those two pairs, with 100 espeak-ng voices
 and 20 epochs, against the same without them (recorded there too).
 
-Usage: ``python benchmarks/fsdd_espeak_voices.py --out runs/fsdd_voices/seed0 [--voices 100] [--flite-voices 40] [--seed 0]``
+Usage::
+
+    python benchmarks/fsdd_espeak_voices.py --out runs/fsdd_voices/seed0 [--voices 100] [--flite-voices 40] [--seed 0]
 """
 
 from __future__ import annotations
@@ -121,7 +123,7 @@ def synthesize_flite_voices(folder: Path, n_voices: int, seed: int = 0, sample_r
     for si in range(n_voices):
         name = names[si % len(names)]
         f0, stretch, scale = rng.uniform(*FLITE_VOICES[name]), rng.uniform(0.8, 1.3), rng.uniform(0.85, 1.2)
-        scale = sample_rate / (100 * round(sample_rate / scale / 100))  # a rate in 100 Hz steps: a short resampling filter
+        scale = sample_rate / (100 * round(sample_rate / scale / 100))  # a rate in 100 Hz steps: a short filter
         for digit, word in enumerate(WORDS):
             for take in range(2):
                 wav = folder / f"{digit}_fl{si:03d}_{5 + take}.wav"
@@ -189,7 +191,8 @@ def mixed_fsdd_folder(out: Path, real_clips, n_voices: int, seed: int, script: s
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="an empty folder (or this script's earlier one)")
-    p.add_argument("--voices", type=int, default=None, help="espeak-ng voices (default: SYNTHETIC_VOICES_MEMBER's, 100)")
+    p.add_argument("--voices", type=int, default=None,
+                   help="espeak-ng voices (default: SYNTHETIC_VOICES_MEMBER's, 100)")
     p.add_argument("--flite-voices", type=int, default=None,
                    help="flite voices added to the espeak-ng ones (default: SYNTHETIC_VOICES_MEMBER's, 40)")
     p.add_argument("--seed", type=int, default=0, help="the voices' draw and the training seed")
@@ -234,7 +237,8 @@ def main(argv=None) -> int:
         for spk in fold:
             waves, labels = held_out_waves(spk, sample_rate=s.sample_rate, root=args.data_root)
             acc = float((speed_averaged_probabilities(res["model"], waves).argmax(-1) == labels).float().mean())
-            rec = {"speaker": spk, "held_out": fold, "seed": args.seed, "voices": voices, "flite_voices": flite, "epochs": epochs,
+            rec = {"speaker": spk, "held_out": fold, "seed": args.seed, "voices": voices, "flite_voices": flite,
+                   "epochs": epochs,
                    "train_clips": res["clips"]["train"], "seconds": time.perf_counter() - t0, "speeds": acc,
                    "threads": args.threads, "commit": code}
             print(json.dumps(rec), flush=True)

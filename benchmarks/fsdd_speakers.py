@@ -110,6 +110,49 @@ def run_fold(speaker: str, seed: int, extra: dict, out: Path, threads: int, root
             "settings": s.to_flat(), "commit": code}
 
 
+def seed_table(last: dict, key: str, extra_header: str = "", speaker_extra=None, summary_extra=None) -> list[str]:
+    """The lines of a per-speaker table of accuracy ``key``: one row per held-out speaker (a column
+    per seed, then mean and sd over seeds), then, over the seeds with every fold, rows ``mean``
+    and ``worst`` (each seed's mean and worst speaker, with their mean and sd over seeds) and the
+    line saying which seeds meet the targets.
+
+    Args:
+        last (dict): the latest record of each fold, keyed ``(speaker, seed)``.
+        key (str): the record's accuracy to tabulate.
+        extra_header (str, default ""): the header of columns added at the right of each row.
+        speaker_extra (callable or None): ``(records, accuracies) -> str``, those columns for a
+            speaker (its records and their ``key`` values, in seed order).
+        summary_extra (callable or None): ``(aggregate, complete_seeds, values) -> str``, those
+            columns for the ``mean`` (``aggregate`` = statistics.mean) and ``worst`` (min) rows.
+    """
+    seeds = sorted({s for _, s in last})
+    speakers = sorted({sp for sp, _ in last})
+    lines = [f"{'speaker':<10}{'clips':>6}" + "".join(f"{'seed ' + str(s):>9}" for s in seeds)
+             + f"{'mean':>8}{'sd':>7}{extra_header}"]
+    for spk in speakers:
+        rs = [last[spk, s] for s in seeds if (spk, s) in last]
+        accs = [r[key] for r in rs]
+        cells = "".join(f"{last[spk, s][key]:>9.4f}" if (spk, s) in last else f"{'-':>9}" for s in seeds)
+        lines.append(f"{spk:<10}{rs[0]['clips']:>6}{cells}{statistics.mean(accs):>8.4f}"
+                     f"{(statistics.stdev(accs) if len(accs) > 1 else 0.0):>7.4f}"
+                     + (speaker_extra(rs, accs) if speaker_extra else ""))
+    complete = [s for s in seeds if all((spk, s) in last for spk in speakers)]
+    if not complete:
+        return lines
+    per_seed = {}
+    for label, agg in (("mean", statistics.mean), ("worst", min)):
+        per_seed[label] = {s: agg([last[spk, s][key] for spk in speakers]) for s in complete}
+        vals = list(per_seed[label].values())
+        lines.append(f"{label:<16}" + "".join(f"{per_seed[label][s]:>9.4f}" if s in complete else f"{'-':>9}"
+                                              for s in seeds)
+                     + f"{statistics.mean(vals):>8.4f}{(statistics.stdev(vals) if len(vals) > 1 else 0.0):>7.4f}"
+                     + (summary_extra(agg, complete, vals) if summary_extra else ""))
+    ok = [s for s in complete if per_seed["mean"][s] >= GOAL_MEAN and per_seed["worst"][s] >= GOAL_WORST]
+    lines.append(f"targets (mean >= {GOAL_MEAN:.0%}, worst speaker >= {GOAL_WORST:.0%}) met by seeds {ok} "
+                 f"of {complete}")
+    return lines
+
+
 def report(log: Path, results: Path | None, command: str) -> int:
     """Print the per-speaker table of every seed in ``log`` (the latest run of each fold);
     write it to ``results`` (markdown) unless None."""
@@ -121,30 +164,14 @@ def report(log: Path, results: Path | None, command: str) -> int:
     speakers = sorted({sp for sp, _ in last})
     lines = [f"FSDD leave-one-speaker-out: accuracy on every recording of the held-out speaker "
              f"({len(speakers)} folds, seeds {seeds})"]
+
+    def spread(vals) -> str:
+        return f"{max(vals) - min(vals):>8.4f}"
+
     for key, name in (("speeds", "the recipe: probabilities averaged over playback speeds 0.9, 1.0, 1.1"),
                       ("plain", "plain (the run's own test accuracy, one pass)")):
-        lines += ["", f"{name}", f"{'speaker':<10}{'clips':>6}" + "".join(f"{'seed ' + str(s):>9}" for s in seeds)
-                  + f"{'mean':>8}{'sd':>7}{'range':>8}"]
-        for spk in speakers:
-            accs = [last[spk, s][key] for s in seeds if (spk, s) in last]
-            cells = "".join(f"{last[spk, s][key]:>9.4f}" if (spk, s) in last else f"{'-':>9}" for s in seeds)
-            sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
-            clips = next(last[spk, s]["clips"] for s in seeds if (spk, s) in last)
-            lines.append(f"{spk:<10}{clips:>6}{cells}{statistics.mean(accs):>8.4f}{sd:>7.4f}"
-                         f"{max(accs) - min(accs):>8.4f}")
-        complete = [s for s in seeds if all((spk, s) in last for spk in speakers)]
-        if complete:
-            means = {s: statistics.mean(last[spk, s][key] for spk in speakers) for s in complete}
-            worst = {s: min(last[spk, s][key] for spk in speakers) for s in complete}
-            for label, d in (("mean", means), ("worst", worst)):
-                vals = list(d.values())
-                lines.append(f"{label:<16}" + "".join(f"{d[s]:>9.4f}" if s in d else f"{'-':>9}" for s in seeds)
-                             + f"{statistics.mean(vals):>8.4f}"
-                             + f"{(statistics.stdev(vals) if len(vals) > 1 else 0.0):>7.4f}"
-                             + f"{max(vals) - min(vals):>8.4f}")
-            ok = [s for s in complete if means[s] >= GOAL_MEAN and worst[s] >= GOAL_WORST]
-            lines.append(f"targets (mean >= {GOAL_MEAN:.0%}, worst speaker >= {GOAL_WORST:.0%}) met by seeds {ok} "
-                         f"of {complete}")
+        lines += ["", name] + seed_table(last, key, f"{'range':>8}", lambda rs, accs: spread(accs),
+                                         lambda agg, complete, vals: spread(vals))
     secs = [r["seconds"] for r in last.values()]
     cpu = [r["cpu_seconds"] for r in last.values()]
     loads = [r["load_before"] for r in last.values()] + [r["load_after"] for r in last.values()]

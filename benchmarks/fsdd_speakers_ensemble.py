@@ -112,35 +112,18 @@ def report(log: Path, results: Path | None, command: str) -> int:
     speakers = sorted({sp for sp, _ in last})
     n_members = len(next(iter(last.values()))["members"])
     lines = [f"FSDD leave-one-speaker-out, ensemble of {n_members} models: accuracy on every recording of the "
-             f"held-out speaker, speed average ({len(speakers)} folds, seeds {seeds})", "",
-             f"{'speaker':<10}{'clips':>6}" + "".join(f"{'seed ' + str(s):>9}" for s in seeds)
-             + f"{'mean':>8}{'sd':>7}" + "".join(f"{'member ' + str(i + 1):>10}" for i in range(n_members))]
-    for spk in speakers:
-        rs = [last[spk, s] for s in seeds if (spk, s) in last]
-        accs = [r["speeds"] for r in rs]
-        cells = "".join(f"{last[spk, s]['speeds']:>9.4f}" if (spk, s) in last else f"{'-':>9}" for s in seeds)
-        member_means = "".join(f"{statistics.mean(r['member_speeds'][i] for r in rs):>10.4f}"
-                               for i in range(n_members))
-        lines.append(f"{spk:<10}{rs[0]['clips']:>6}{cells}{statistics.mean(accs):>8.4f}"
-                     f"{(statistics.stdev(accs) if len(accs) > 1 else 0.0):>7.4f}{member_means}")
-    complete = [s for s in seeds if all((spk, s) in last for spk in speakers)]
-    for label, agg in (("mean", statistics.mean), ("worst", min)):
-        if not complete:
-            break
-        per_seed = {s: agg([last[spk, s]["speeds"] for spk in speakers]) for s in complete}
-        vals = list(per_seed.values())
-        members = "".join(
-            f"{statistics.mean(agg([last[spk, s]['member_speeds'][i] for spk in speakers]) for s in complete):>10.4f}"
-            for i in range(n_members))
-        lines.append(f"{label:<16}" + "".join(f"{per_seed[s]:>9.4f}" if s in per_seed else f"{'-':>9}" for s in seeds)
-                     + f"{statistics.mean(vals):>8.4f}{(statistics.stdev(vals) if len(vals) > 1 else 0.0):>7.4f}"
-                     + members)
-    if complete:
-        ok = [s for s in complete
-              if statistics.mean(last[spk, s]["speeds"] for spk in speakers) >= S.GOAL_MEAN
-              and min(last[spk, s]["speeds"] for spk in speakers) >= S.GOAL_WORST]
-        lines.append(f"targets (mean >= {S.GOAL_MEAN:.0%}, worst speaker >= {S.GOAL_WORST:.0%}) met by seeds {ok} "
-                     f"of {complete}")
+             f"held-out speaker, speed average ({len(speakers)} folds, seeds {seeds})", ""]
+
+    def member_means(rs, accs) -> str:
+        return "".join(f"{statistics.mean(r['member_speeds'][i] for r in rs):>10.4f}" for i in range(n_members))
+
+    def member_summary(agg, complete, vals) -> str:
+        means = [statistics.mean(agg([last[spk, s]["member_speeds"][i] for spk in speakers]) for s in complete)
+                 for i in range(n_members)]
+        return "".join(f"{m:>10.4f}" for m in means)
+
+    lines += S.seed_table(last, "speeds", "".join(f"{'member ' + str(i + 1):>10}" for i in range(n_members)),
+                          member_means, member_summary)
     sums = [sum(r["member_seconds"]) for r in last.values()]
     maxes = [max(r["member_seconds"]) for r in last.values()]
     lines += ["", f"training per fold: the members one after the other {statistics.mean(sums):.0f} s on average "

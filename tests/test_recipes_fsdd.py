@@ -206,6 +206,32 @@ class TestSpeakersBenchmark:
             bench.held_out_waves("george", sample_rate=8000, root=None)
 
 
+    def test_report_figures_over_seeds_with_a_seed_not_complete(self, tmp_path, capsys):
+        import importlib.util
+        import json
+
+        spec = importlib.util.spec_from_file_location(
+            "bench_fsdd_speakers", Path(__file__).resolve().parents[1] / "benchmarks" / "fsdd_speakers.py")
+        bench = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(bench)
+        log = tmp_path / "results.jsonl"
+        rows = [("george", 0, 0.90, 0.88), ("jackson", 0, 0.80, 0.70), ("george", 1, 0.96, 0.94),
+                ("jackson", 1, 0.94, 0.90), ("george", 2, 0.99, 0.99)]  # seed 2 lacks jackson
+        log.write_text("".join(json.dumps(
+            {"speaker": spk, "seed": seed, "speeds": speeds, "plain": plain, "clips": 500, "seconds": 300.0,
+             "cpu_seconds": 290.0, "threads": 1, "load_before": 1.0, "load_after": 2.0, "train_clips": 2000,
+             "commit": "abc", "settings": {}}) + "\n" for spk, seed, speeds, plain in rows))
+        assert bench.report(log, None, "cmd") == 0
+        out = capsys.readouterr().out.split("plain (the run")
+        speeds, plain = ({ln.split()[0]: ln.split()[1:] for ln in part.splitlines() if ln.strip()} for part in out)
+        assert speeds["george"] == ["500", "0.9000", "0.9600", "0.9900", "0.9500", "0.0458", "0.0900"]
+        assert speeds["jackson"] == ["500", "0.8000", "0.9400", "-", "0.8700", "0.0990", "0.1400"]
+        # seeds 0 and 1 have every fold: means 0.85 and 0.95, worst 0.80 and 0.94; seed 2 is left out
+        assert speeds["mean"] == ["0.8500", "0.9500", "-", "0.9000", "0.0707", "0.1000"]
+        assert speeds["worst"] == ["0.8000", "0.9400", "-", "0.8700", "0.0990", "0.1400"]
+        assert " ".join(speeds["targets"]).endswith("met by seeds [1] of [0, 1]")  # seed 1: mean 95%, worst 94%
+        assert plain["worst"] == ["0.7000", "0.9000", "-", "0.8000", "0.1414", "0.2000"]
+
 class TestEspeakVoicesExperiment:
     """benchmarks/fsdd_espeak_voices.py refuses, in one line, what it cannot or must not do."""
 
