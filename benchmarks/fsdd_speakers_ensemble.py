@@ -16,7 +16,7 @@ with the same held-out speaker and seed:
    ``runs/fsdd_voices/seed{seed}/runs/{speaker}``, made by
    ``python benchmarks/fsdd_espeak_voices.py --out runs/fsdd_voices/seedSEED --seed SEED``
    (20 epochs; the voices are drawn with the same seed). Until 2026-12-02 it had the espeak-ng
-   voices only (``--flite-voices 0``); the results file keeps that ensemble's table.
+   voices only (``--flite-voices 0``); the results file compares the two ensembles.
 
 This script trains nothing: it scores the members and their ensemble on every recording of
 the held-out speaker and reports each member's training time (the sum of its epochs; the two
