@@ -138,16 +138,11 @@ def synthesize_flite_voices(folder: Path, n_voices: int, seed: int = 0, sample_r
     return n
 
 
-def require_espeak(script: str) -> None:
-    """Exit with one line saying how to install espeak-ng when it is not on the PATH."""
-    if shutil.which("espeak-ng") is None:
-        raise SystemExit(f"{script}: espeak-ng is not on the PATH; install it (apt install espeak-ng)")
-
-
-def require_flite(script: str) -> None:
-    """Exit with one line saying how to install flite when it is not on the PATH."""
-    if shutil.which("flite") is None:
-        raise SystemExit(f"{script}: flite is not on the PATH; install it (apt install flite)")
+def require_program(program: str, script: str) -> None:
+    """Exit with one line saying how to install ``program`` (``espeak-ng``, ``flite``: Debian's
+    package of the same name) when it is not on the PATH."""
+    if shutil.which(program) is None:
+        raise SystemExit(f"{script}: {program} is not on the PATH; install it (apt install {program})")
 
 
 def check_out_folder(out: Path, script: str) -> None:
@@ -174,7 +169,7 @@ def mixed_fsdd_folder(out: Path, real_clips, n_voices: int, seed: int, script: s
         mark.write_text(json.dumps(made) + "\n")
         n = synthesize_voices(out / "voices", n_voices, seed)
         if n_flite:
-            require_flite(script)
+            require_program("flite", script)
             n += synthesize_flite_voices(out / "voices", n_flite, seed)
         partial = out / "fsdd" / "recordings.partial"  # a cut run leaves no half-linked folder behind
         shutil.rmtree(partial, ignore_errors=True)
@@ -208,9 +203,9 @@ def main(argv=None) -> int:
     voices = args.voices if args.voices is not None else MEMBER["espeak_voices"]
     flite = args.flite_voices if args.flite_voices is not None else MEMBER["flite_voices"]
     epochs = args.epochs if args.epochs is not None else MEMBER["epochs"]
-    require_espeak("fsdd_espeak_voices")
+    require_program("espeak-ng", "fsdd_espeak_voices")
     if flite:
-        require_flite("fsdd_espeak_voices")
+        require_program("flite", "fsdd_espeak_voices")
     out = Path(args.out)
     check_out_folder(out, "fsdd_espeak_voices")
 

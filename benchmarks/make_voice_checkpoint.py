@@ -45,11 +45,11 @@ def main(argv=None) -> int:
     p.add_argument("--data-root", default=None, help="FSDD folder (default: the resolution rule)")
     args = p.parse_args(argv)
 
-    from fsdd_espeak_voices import check_out_folder, mixed_fsdd_folder, require_espeak, require_flite  # noqa: E402
+    from fsdd_espeak_voices import check_out_folder, mixed_fsdd_folder, require_program  # noqa: E402  (benchmarks/)
     from fsdd_speakers import require_real_fsdd  # noqa: E402
 
-    require_espeak("make_voice_checkpoint")
-    require_flite("make_voice_checkpoint")
+    for program in ("espeak-ng", "flite"):
+        require_program(program, "make_voice_checkpoint")
     voices_data = Path(args.run_dir + "_voices_data")
     check_out_folder(voices_data, "make_voice_checkpoint")
 
