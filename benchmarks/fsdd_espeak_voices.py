@@ -29,7 +29,9 @@ How it was chosen: development runs trained on 3 real speakers (+ 100 voices or 
 scored on the 2 left out, pairs (george, jackson) and (lucas, nicolas), seed 0, before any
 fold of this script ran (recorded in the results file). ``--dev-pair A B`` makes such a run.
 The 40 flite voices were added the same way: on those two pairs, with 100 espeak-ng voices
-and 20 epochs, against the same without them (recorded there too).
+and 20 epochs, against the same without them (recorded there too). ``--model-kwargs JSON``
+changes the model's settings over the recipe's for such trials (recorded in each result line),
+e.g. the speech front-end tried there: ``'{"n_fft": 256, "hop_length": 128, "n_mels": 40, "n_mfcc": 13}'``.
 
 Usage::
 
@@ -183,6 +185,17 @@ def mixed_fsdd_folder(out: Path, real_clips, n_voices: int, seed: int, script: s
     return out / "fsdd"
 
 
+def parse_model_kwargs(text: str | None, script: str) -> dict:
+    """``--model-kwargs``: a JSON object of model settings (``{}`` for none), or a one-line refusal."""
+    try:
+        changes = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SystemExit(f"{script}: --model-kwargs is not JSON ({e.msg}); give an object such as '{{\"n_mfcc\": 13}}'")
+    if not isinstance(changes, dict):
+        raise SystemExit(f"{script}: --model-kwargs must be a JSON object, got {text!r}; e.g. '{{\"n_mfcc\": 13}}'")
+    return changes
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="an empty folder (or this script's earlier one)")
@@ -195,6 +208,8 @@ def main(argv=None) -> int:
     p.add_argument("--speakers", nargs="+", default=None, help="folds (default: every real speaker)")
     p.add_argument("--dev-pair", nargs=2, default=None, metavar="SPEAKER",
                    help="instead of the folds, one development run holding out these two speakers, scored on each")
+    p.add_argument("--model-kwargs", default=None, metavar="JSON",
+                   help="development trials: model settings over the recipe's, e.g. '{\"n_mfcc\": 13}'")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--data-root", default=None, help="the real FSDD (default: the resolution rule)")
     args = p.parse_args(argv)
@@ -206,6 +221,7 @@ def main(argv=None) -> int:
     require_program("espeak-ng", "fsdd_espeak_voices")
     if flite:
         require_program("flite", "fsdd_espeak_voices")
+    model_changes = parse_model_kwargs(args.model_kwargs, "fsdd_espeak_voices") if args.model_kwargs else {}
     out = Path(args.out)
     check_out_folder(out, "fsdd_espeak_voices")
 
@@ -224,16 +240,18 @@ def main(argv=None) -> int:
     data = mixed_fsdd_folder(out, real.clips, voices, args.seed, n_flite=flite)
     code = commit()
     folds = [args.dev_pair] if args.dev_pair else [[spk] for spk in args.speakers or real.speakers]
+    recipe_kwargs = fsdd_speakers_settings(folds[0][0]).model_kwargs
+    model = {"model_kwargs": {**recipe_kwargs, **model_changes}} if model_changes else {}
     for fold in folds:
         s = fsdd_speakers_settings(fold[0], holdout_speakers=fold, seed=args.seed, epochs=epochs, device="cpu",
-                                   out=str(out / "runs" / "+".join(fold)), data_root=str(data))
+                                   out=str(out / "runs" / "+".join(fold)), data_root=str(data), **model)
         t0 = time.perf_counter()
         res = run(s)
         for spk in fold:
             waves, labels = held_out_waves(spk, sample_rate=s.sample_rate, root=args.data_root)
             acc = float((speed_averaged_probabilities(res["model"], waves).argmax(-1) == labels).float().mean())
             rec = {"speaker": spk, "held_out": fold, "seed": args.seed, "voices": voices, "flite_voices": flite,
-                   "epochs": epochs,
+                   "epochs": epochs, **({"model_kwargs": model_changes} if model_changes else {}),
                    "train_clips": res["clips"]["train"], "seconds": time.perf_counter() - t0, "speeds": acc,
                    "threads": args.threads, "commit": code}
             print(json.dumps(rec), flush=True)

@@ -287,6 +287,20 @@ class TestEspeakVoicesExperiment:
         assert [(r["speaker"], r["held_out"], r["speeds"]) for r in recs] == [("ann", ["ann", "bob"], 0.5),
                                                                             ("bob", ["ann", "bob"], 0.25)]
         assert flite == [40] and [(r["voices"], r["flite_voices"]) for r in recs] == [(100, 40)] * 2
+        assert "model_kwargs" not in recs[0]
+        assert bench.main(["--out", str(tmp_path / "trial"), "--dev-pair", "ann", "bob", "--data-root", str(tiny_fsdd),
+                           "--model-kwargs", '{"n_mfcc": 13, "n_fft": 256}']) == 0
+        kwargs = runs[1].model_kwargs  # the trial's changes over the recipe's, the rest kept
+        assert (kwargs["n_mfcc"], kwargs["n_fft"], kwargs["n_mels"], kwargs["peak_norm"]) == (13, 256, 64, True)
+        recs = [json.loads(line) for line in (tmp_path / "trial" / "results.jsonl").read_text().splitlines()]
+        assert [r["model_kwargs"] for r in recs] == [{"n_mfcc": 13, "n_fft": 256}] * 2
+
+    @pytest.mark.parametrize("text, problem", [("{n_mfcc: 13}", "is not JSON"), ("[13]", "must be a JSON object")])
+    def test_model_kwargs_that_are_not_a_json_object_are_refused(self, bench, tmp_path, monkeypatch, text, problem):
+        monkeypatch.setattr(bench.shutil, "which", lambda name: "/usr/bin/" + name)
+        with pytest.raises(SystemExit, match=f"fsdd_espeak_voices: --model-kwargs {problem}.*n_mfcc"):
+            bench.main(["--out", str(tmp_path / "new"), "--model-kwargs", text])
+        assert list(tmp_path.iterdir()) == []
 
     def test_the_checkpoint_script_needs_it_before_training_anything(self, bench, tmp_path, monkeypatch):
         import importlib.util
