@@ -185,18 +185,9 @@ def mixed_fsdd_folder(out: Path, real_clips, n_voices: int, seed: int, script: s
     return out / "fsdd"
 
 
-def parse_model_kwargs(text: str | None, script: str) -> dict:
-    """``--model-kwargs``: a JSON object of model settings (``{}`` for none), or a one-line refusal."""
-    try:
-        changes = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise SystemExit(f"{script}: --model-kwargs is not JSON ({e.msg}); give an object such as '{{\"n_mfcc\": 13}}'")
-    if not isinstance(changes, dict):
-        raise SystemExit(f"{script}: --model-kwargs must be a JSON object, got {text!r}; e.g. '{{\"n_mfcc\": 13}}'")
-    return changes
-
-
 def main(argv=None) -> int:
+    from apac_lab.train.config import json_object
+
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="an empty folder (or this script's earlier one)")
     p.add_argument("--voices", type=int, default=None,
@@ -208,7 +199,7 @@ def main(argv=None) -> int:
     p.add_argument("--speakers", nargs="+", default=None, help="folds (default: every real speaker)")
     p.add_argument("--dev-pair", nargs=2, default=None, metavar="SPEAKER",
                    help="instead of the folds, one development run holding out these two speakers, scored on each")
-    p.add_argument("--model-kwargs", default=None, metavar="JSON",
+    p.add_argument("--model-kwargs", type=json_object, default={}, metavar="JSON",
                    help="development trials: model settings over the recipe's, e.g. '{\"n_mfcc\": 13}'")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--data-root", default=None, help="the real FSDD (default: the resolution rule)")
@@ -221,7 +212,6 @@ def main(argv=None) -> int:
     require_program("espeak-ng", "fsdd_espeak_voices")
     if flite:
         require_program("flite", "fsdd_espeak_voices")
-    model_changes = parse_model_kwargs(args.model_kwargs, "fsdd_espeak_voices") if args.model_kwargs else {}
     out = Path(args.out)
     check_out_folder(out, "fsdd_espeak_voices")
 
@@ -241,7 +231,7 @@ def main(argv=None) -> int:
     code = commit()
     folds = [args.dev_pair] if args.dev_pair else [[spk] for spk in args.speakers or real.speakers]
     recipe_kwargs = fsdd_speakers_settings(folds[0][0]).model_kwargs
-    model = {"model_kwargs": {**recipe_kwargs, **model_changes}} if model_changes else {}
+    model = {"model_kwargs": {**recipe_kwargs, **args.model_kwargs}} if args.model_kwargs else {}
     for fold in folds:
         s = fsdd_speakers_settings(fold[0], holdout_speakers=fold, seed=args.seed, epochs=epochs, device="cpu",
                                    out=str(out / "runs" / "+".join(fold)), data_root=str(data), **model)
@@ -251,7 +241,7 @@ def main(argv=None) -> int:
             waves, labels = held_out_waves(spk, sample_rate=s.sample_rate, root=args.data_root)
             acc = float((speed_averaged_probabilities(res["model"], waves).argmax(-1) == labels).float().mean())
             rec = {"speaker": spk, "held_out": fold, "seed": args.seed, "voices": voices, "flite_voices": flite,
-                   "epochs": epochs, **({"model_kwargs": model_changes} if model_changes else {}),
+                   "epochs": epochs, **({"model_kwargs": args.model_kwargs} if args.model_kwargs else {}),
                    "train_clips": res["clips"]["train"], "seconds": time.perf_counter() - t0, "speeds": acc,
                    "threads": args.threads, "commit": code}
             print(json.dumps(rec), flush=True)

@@ -295,11 +295,13 @@ class TestEspeakVoicesExperiment:
         recs = [json.loads(line) for line in (tmp_path / "trial" / "results.jsonl").read_text().splitlines()]
         assert [r["model_kwargs"] for r in recs] == [{"n_mfcc": 13, "n_fft": 256}] * 2
 
-    @pytest.mark.parametrize("text, problem", [("{n_mfcc: 13}", "is not JSON"), ("[13]", "must be a JSON object")])
-    def test_model_kwargs_that_are_not_a_json_object_are_refused(self, bench, tmp_path, monkeypatch, text, problem):
+    @pytest.mark.parametrize("text, problem", [("{n_mfcc: 13}", "not valid JSON"), ("[13]", "expected a JSON object")])
+    def test_model_kwargs_that_are_not_a_json_object_are_refused(self, bench, tmp_path, monkeypatch, capsys, text,
+                                                                 problem):
         monkeypatch.setattr(bench.shutil, "which", lambda name: "/usr/bin/" + name)
-        with pytest.raises(SystemExit, match=f"fsdd_espeak_voices: --model-kwargs {problem}.*n_mfcc"):
+        with pytest.raises(SystemExit):
             bench.main(["--out", str(tmp_path / "new"), "--model-kwargs", text])
+        assert f"argument --model-kwargs: {problem}" in capsys.readouterr().err.splitlines()[-1]
         assert list(tmp_path.iterdir()) == []
 
     def test_the_checkpoint_script_needs_it_before_training_anything(self, bench, tmp_path, monkeypatch):

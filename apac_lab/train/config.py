@@ -32,7 +32,7 @@ import numpy as np
 
 __all__ = [
     "TrainConfig", "SettingError", "setting", "check_fields", "coerce", "add_flags", "changed_fields", "field_types",
-    "at_least", "above", "one_of", "within", "low_high",
+    "at_least", "above", "one_of", "within", "low_high", "json_object",
 ]
 
 Check = Callable[[Any], "str | None"]
@@ -248,14 +248,19 @@ def add_flags(parser: argparse.ArgumentParser, cls, *, prefix: str = "", only: t
             (elem,) = typing.get_args(inner) or (str,)
             parser.add_argument(flag, dest=name, type=elem, help=help_, **({"nargs": "+"} | extra))
         elif inner is dict or typing.get_origin(inner) is dict:
-            parser.add_argument(flag, dest=name, type=_json_object, help=help_, **extra)
+            parser.add_argument(flag, dest=name, type=json_object, help=help_, **extra)
         else:
             parser.add_argument(flag, dest=name, type=inner, help=help_, **extra)
         dests[name] = f.name
     return dests
 
 
-def _json_object(text: str) -> dict:
+def json_object(text: str) -> dict:
+    """An argparse ``type`` for a flag that takes a JSON object (``--model-kwargs``).
+
+    >>> json_object('{"n_mfcc": 13}')
+    {'n_mfcc': 13}
+    """
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
