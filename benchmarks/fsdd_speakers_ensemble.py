@@ -29,6 +29,13 @@ pairs george + jackson and lucas + nicolas held out, seed 0), before any leave-o
 fold was scored as an ensemble; the flite voices were added to the second member the same way.
 ``--speakers`` and ``--members`` without placeholders score such a pair.
 
+``--adapt batchnorm`` adds an unsupervised speaker adaptation at test time
+(:func:`apac_lab.train.few_shot.batchnorm_adapted`): each member's BatchNorm statistics are
+re-estimated on the held-out speaker's recordings, without their labels. No clip is scored by a
+model adapted on itself: the speaker's recordings are split in two halves (alternate clips of
+each digit), and each half is scored by the members adapted on the other half. It needs
+recordings of the new voice before it answers, so it is reported apart from the plain ensemble.
+
 Commands::
 
     python benchmarks/fsdd_speakers_ensemble.py --seeds 0 1 2      # the table, and its report file
@@ -76,8 +83,27 @@ def training_seconds(folder: Path) -> float:
     return float(sum(h["train_seconds"] for h in json.loads((folder / "history.json").read_text())))
 
 
-def score_fold(templates, seed: int, speaker: str, root=None, code: str = "unknown") -> dict:
-    """Each member's and the ensemble's speed-averaged accuracy on every recording of ``speaker``."""
+def cross_adapted_probabilities(model, waves):
+    """The speed-averaged probabilities of every clip, each half of ``waves`` (alternate clips)
+    scored by ``model`` with its BatchNorm statistics re-estimated on the other half."""
+    import torch
+
+    from apac_lab.recipes import SPEAKERS_TEST_SPEEDS, speed_averaged_probabilities
+    from apac_lab.train.few_shot import batchnorm_adapted
+
+    probs = None
+    halves = torch.arange(len(waves)) % 2
+    for h in (0, 1):
+        scored, other = halves == h, halves != h
+        p = speed_averaged_probabilities(batchnorm_adapted(model, waves[other]), waves[scored], SPEAKERS_TEST_SPEEDS)
+        probs = p.new_zeros(len(waves), p.shape[-1]) if probs is None else probs
+        probs[scored] = p
+    return probs
+
+
+def score_fold(templates, seed: int, speaker: str, root=None, code: str = "unknown", adapt: str = "none") -> dict:
+    """Each member's and the ensemble's speed-averaged accuracy on every recording of ``speaker``
+    (``adapt="batchnorm"``: with :func:`cross_adapted_probabilities`)."""
     from apac_lab.recipes import SPEAKERS_TEST_SPEEDS, speed_averaged_probabilities
 
     from fsdd_few_shot import load_fold_model
@@ -91,14 +117,18 @@ def score_fold(templates, seed: int, speaker: str, root=None, code: str = "unkno
 
     # the ensemble's probabilities at each speed are the members' mean, so its speed average is the
     # mean of theirs (ProbabilityEnsemble's average, without a second pass of each member)
-    probs = [speed_averaged_probabilities(m, waves, SPEAKERS_TEST_SPEEDS) for m, _ in loaded]
+    if adapt == "batchnorm":
+        probs = [cross_adapted_probabilities(m, waves) for m, _ in loaded]
+    else:
+        probs = [speed_averaged_probabilities(m, waves, SPEAKERS_TEST_SPEEDS) for m, _ in loaded]
 
     def accuracy(p) -> float:
         return float((p.argmax(-1) == labels).float().mean())
 
     return {"speaker": speaker, "seed": seed, "clips": len(labels), "members": [str(f) for f in folders],
             "member_speeds": [accuracy(p) for p in probs], "speeds": accuracy(sum(probs) / len(probs)),
-            "member_seconds": [training_seconds(f) for f in folders], "commit": code}
+            "member_seconds": [training_seconds(f) for f in folders], "commit": code,
+            **({"adapt": adapt} if adapt != "none" else {})}
 
 
 def report(log: Path, results: Path | None, command: str) -> int:
@@ -108,11 +138,18 @@ def report(log: Path, results: Path | None, command: str) -> int:
     if not recs:
         raise SystemExit(f"fsdd_speakers_ensemble: no results in {log}; score the folds first (--protocol score)")
     last = {(r["speaker"], r["seed"]): r for r in recs}
+    adapts = {r.get("adapt", "none") for r in last.values()}
+    if len(adapts) != 1:
+        raise SystemExit(f"fsdd_speakers_ensemble: {log} mixes folds scored with --adapt {sorted(adapts)}; "
+                         "give each its own --log")
+    adapt = adapts.pop()
     seeds = sorted({s for _, s in last})
     speakers = sorted({sp for sp, _ in last})
     n_members = len(next(iter(last.values()))["members"])
     lines = [f"FSDD leave-one-speaker-out, ensemble of {n_members} models: accuracy on every recording of the "
-             f"held-out speaker, speed average ({len(speakers)} folds, seeds {seeds})", ""]
+             f"held-out speaker, speed average ({len(speakers)} folds, seeds {seeds})"
+             + (", BatchNorm statistics adapted on the other half of the speaker's recordings (no labels)"
+                if adapt == "batchnorm" else ""), ""]
 
     def member_means(rs, accs) -> str:
         return "".join(f"{statistics.mean(r['member_speeds'][i] for r in rs):>10.4f}" for i in range(n_members))
@@ -149,6 +186,8 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--speakers", nargs="+", default=None, help="only these folds (default: every speaker)")
     p.add_argument("--members", nargs="+", default=list(MEMBERS), help="the members' run folders ({seed}, {speaker})")
+    p.add_argument("--adapt", choices=["none", "batchnorm"], default="none",
+                   help="batchnorm: adapt each member's BatchNorm statistics to the held-out speaker, without labels")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--log", default="runs/fsdd_speakers_ensemble/results.jsonl", help="results log")
     p.add_argument("--results", default=str(RESULTS), help="markdown report to write ('' for none)")
@@ -175,7 +214,7 @@ def main(argv=None) -> int:
             member_folder(t, seed, spk)
     code = S.commit()
     for seed, spk in jobs:
-        rec = score_fold(args.members, seed, spk, args.data_root, code)
+        rec = score_fold(args.members, seed, spk, args.data_root, code, args.adapt)
         S._log(log, rec)
         print(f"  seed {seed}, held out {spk}: ensemble {rec['speeds']:.4f}, members "
               + ", ".join(f"{a:.4f}" for a in rec["member_speeds"]), flush=True)

@@ -429,6 +429,41 @@ class TestSpeakersEnsembleBenchmark:
         assert text.startswith("# How it was chosen\n\nby hand\n" + bench.MARK)
         assert "old table" not in text and text.count(bench.MARK) == 1 and "george" in text
 
+    def test_adapted_scores_never_use_the_clip_itself(self, bench):
+        import torch
+
+        from apac_lab.models import build_model
+
+        torch.manual_seed(0)
+        model = build_model("apac", n_classes=3, sample_rate=8000, width_mult=0.25, n_mels=16, n_mfcc=8).eval()
+        waves = torch.randn(8, 8000)
+        probs = bench.cross_adapted_probabilities(model, waves)
+        changed = waves.clone()
+        changed[0] = 5.0 * torch.randn(8000)  # clip 0 (first half) only
+        again = bench.cross_adapted_probabilities(model, changed)
+        # the first half (even clips) is scored after adapting on the second: only clip 0's own row moves
+        torch.testing.assert_close(again[2::2], probs[2::2])
+        assert not torch.allclose(again[0], probs[0])
+        # the second half is scored after adapting on the first, which now holds the changed clip
+        assert not torch.allclose(again[1::2], probs[1::2])
+        torch.testing.assert_close(probs.sum(-1), torch.ones(8))
+
+    def test_report_says_when_the_statistics_were_adapted_and_refuses_a_mixed_log(self, bench, tmp_path, capsys):
+        import json
+
+        log = tmp_path / "results.jsonl"
+        self._log(log, [("george", 0, 0.9, [0.9, 0.9], [1.0, 1.0]), ("jackson", 0, 0.8, [0.8, 0.8], [1.0, 1.0])])
+        plain = log.read_text().splitlines()
+        adapted = [json.dumps({**json.loads(line), "adapt": "batchnorm"}) for line in plain]
+        log.write_text("\n".join(adapted) + "\n")
+        bench.report(log, None, "cmd")
+        assert "BatchNorm statistics adapted on the other half of the speaker's recordings (no labels)" in \
+            capsys.readouterr().out.splitlines()[0]
+        log.write_text("\n".join([adapted[0], plain[1]]) + "\n")
+        with pytest.raises(SystemExit, match=r"mixes folds scored with --adapt \['batchnorm', 'none'\]; "
+                                             r"give each its own --log"):
+            bench.report(log, None, "cmd")
+
     def test_nothing_is_logged_when_a_member_is_missing(self, bench, tmp_path, tiny_fsdd):
         log = tmp_path / "log.jsonl"
         with pytest.raises(SystemExit, match="no model at"):

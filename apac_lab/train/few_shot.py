@@ -8,6 +8,9 @@ they were learned (a batch of ten clips is too small to estimate them), dropout 
 and the recordings can be augmented on the fly so that a few clips are not memorised.
 :func:`pick_few_shot` draws the recordings, seeded, so that a benchmark never chooses them
 by their results.
+:func:`batchnorm_adapted` adapts to a voice without labels: it re-estimates a copy's BatchNorm
+statistics (the mean and variance of every mel band, MFCC and channel) from recordings of the
+new speaker, and changes nothing else (test-time adaptation, "AdaBN").
 
 Notebook: 05_apac_training.
 """
@@ -23,7 +26,7 @@ from torch import nn
 from apac_lab.train.config import TrainConfig
 from apac_lab.train.loop import fit
 
-__all__ = ["fine_tune_few_shot", "pick_few_shot", "FEW_SHOT_LAYERS"]
+__all__ = ["fine_tune_few_shot", "pick_few_shot", "batchnorm_adapted", "FEW_SHOT_LAYERS"]
 
 FEW_SHOT_LAYERS = ("all", "classifier")
 
@@ -160,3 +163,60 @@ def fine_tune_few_shot(
         p.requires_grad_(True)
     tuned.eval()
     return tuned, {"seconds": seconds, "steps": steps, "trained_parameters": n_trained}
+
+
+def batchnorm_adapted(model: nn.Module, waves: torch.Tensor, *, batch_size: int = 50) -> nn.Module:
+    """A copy of ``model`` whose BatchNorm statistics are re-estimated on ``waves`` (no labels).
+
+    Every BatchNorm layer forgets its running mean and variance and takes instead the average,
+    over batches of ``waves``, of the statistics of its input (equal weight per batch); the
+    weights, biases and every other layer are unchanged, and no gradient is computed. Dropout,
+    SpecAugment and any other training-time behaviour stay off. Given the recordings of one
+    speaker, this moves each band's normalisation to that voice: an unsupervised speaker
+    adaptation, as Li et al. 2016 ("Revisiting batch normalization for practical domain
+    adaptation", AdaBN) do for images.
+
+    Args:
+        model (nn.Module): a trained classifier with BatchNorm layers, ``(batch, samples)`` to logits.
+        waves (Tensor): ``(N, samples)`` recordings of the new speaker, N >= 2; their labels are
+            not needed.
+        batch_size (int, default 50): clips per forward pass (>= 2).
+
+    Returns:
+        nn.Module: the adapted copy, in eval mode; ``model`` is left unchanged.
+
+    Raises:
+        ValueError: ``waves`` not ``(N, samples)`` with N >= 2, ``batch_size < 2``, or a model
+            without BatchNorm.
+
+    >>> from apac_lab.models import build_model
+    >>> net = build_model("apac", n_classes=3, sample_rate=8000, width_mult=0.25, n_mels=16, n_mfcc=8).eval()
+    >>> adapted = batchnorm_adapted(net, torch.randn(4, 8000))
+    >>> adapted is net, adapted.training, bool(adapted.mel_norm.running_mean.ne(0).any())
+    (False, False, True)
+    """
+    waves = torch.as_tensor(waves)
+    if waves.dim() != 2 or waves.shape[0] < 2:
+        raise ValueError(f"need waves (N, samples) with N >= 2 recordings; got shape {tuple(waves.shape)}")
+    if batch_size < 2:
+        raise ValueError(f"batch_size must be >= 2 (a batch's statistics need two clips); got {batch_size}")
+    adapted = copy.deepcopy(model).eval()
+    norms = [m for m in adapted.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        raise ValueError(f"{type(model).__name__} has no BatchNorm layer: there are no statistics to adapt")
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average over the batches
+        m.train()
+    device = next(adapted.parameters()).device
+    starts = list(range(0, len(waves), batch_size))
+    if len(waves) - starts[-1] < 2:  # a last batch of one clip has no variance: join it to the one before
+        starts.pop()
+    ends = starts[1:] + [len(waves)]
+    with torch.no_grad():
+        for a, b in zip(starts, ends):
+            adapted(waves[a:b].to(device))
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+    return adapted.eval()
