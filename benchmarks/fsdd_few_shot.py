@@ -21,6 +21,9 @@ Protocol:
   fine-tuned on one of its 2 validation speakers), the whole model at 1e-4 for 40 passes
   with the classifier only at 1e-3 for 60 passes: the classifier had the better k = 2 inner
   score in every fold. ``--layers classifier --lr 1e-3 --steps 60`` runs that setting.
+* ``--adapt batchnorm``: before fine-tuning, the model's BatchNorm statistics are re-estimated
+  on the same k clips per digit (:func:`apac_lab.train.few_shot.batchnorm_adapted`); k = 0 is
+  then the model as trained.
 
 Commands::
 
@@ -64,12 +67,13 @@ def load_fold_model(folder: Path):
     return model.eval(), s
 
 
-def evaluate_speaker(model, waves, labels, tune: dict, draw: int, ks=KS) -> dict:
-    """Accuracy on the speaker's clips left over by the largest k, for k = 0 and each k."""
+def evaluate_speaker(model, waves, labels, tune: dict, draw: int, ks=KS, adapt: str = "none") -> dict:
+    """Accuracy on the speaker's clips left over by the largest k, for k = 0 and each k
+    (``adapt="batchnorm"``: BatchNorm statistics re-estimated on the k clips before fine-tuning)."""
     import torch
 
     from apac_lab.recipes import SPEAKERS_TEST_SPEEDS, speed_averaged_probabilities, voice_augment
-    from apac_lab.train.few_shot import fine_tune_few_shot, pick_few_shot
+    from apac_lab.train.few_shot import batchnorm_adapted, fine_tune_few_shot, pick_few_shot
 
     pick = {k: pick_few_shot(labels, k, seed=draw) for k in ks}  # nested: pick[1] in pick[2] in pick[5]
     rest = torch.ones(len(labels), dtype=torch.bool)
@@ -87,7 +91,8 @@ def evaluate_speaker(model, waves, labels, tune: dict, draw: int, ks=KS) -> dict
     out["plain_k0"], out["k0"] = scores(model)
     for k in ks:
         t0 = time.perf_counter()
-        tuned, _ = fine_tune_few_shot(model, waves[pick[k]], labels[pick[k]], augment=voice_augment(), seed=draw,
+        base = batchnorm_adapted(model, waves[pick[k]]) if adapt == "batchnorm" else model
+        tuned, _ = fine_tune_few_shot(base, waves[pick[k]], labels[pick[k]], augment=voice_augment(), seed=draw,
                                       **tune)
         out["seconds"][f"k{k}"] = time.perf_counter() - t0
         out[f"plain_k{k}"], out[f"k{k}"] = scores(tuned)
@@ -151,6 +156,8 @@ def main(argv=None) -> int:
     p.add_argument("--with-members", nargs="+", default=[], metavar="TEMPLATE",
                    help="fine-tune each fold's model in an ensemble with these run folders ({seed}, {speaker} filled "
                         "in; e.g. runs/fsdd_voices/seed{seed}/runs/{speaker}, see fsdd_speakers_ensemble.py)")
+    p.add_argument("--adapt", choices=["none", "batchnorm"], default="none",
+                   help="batchnorm: re-estimate the BatchNorm statistics on the k clips per digit before fine-tuning")
     p.add_argument("--name", default=None, help="name of these results (default: from the settings)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--log", default="runs/fsdd_few_shot/results.jsonl")
@@ -162,7 +169,8 @@ def main(argv=None) -> int:
     given = {"layers": args.layers, "lr": args.lr, "steps": args.steps}
     tune = {**VOICE_FINE_TUNE, **{k: v for k, v in given.items() if v is not None}}
     name = args.name or (f"{tune['layers']}-lr{tune['lr']:g}-steps{tune['steps']}"
-                         + (f"-ensemble{1 + len(args.with_members)}" if args.with_members else ""))
+                         + (f"-ensemble{1 + len(args.with_members)}" if args.with_members else "")
+                         + ("-adapt-batchnorm" if args.adapt != "none" else ""))
     results = Path(args.results) if args.results else None
     command = "python benchmarks/fsdd_few_shot.py " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.protocol == "report":
@@ -195,9 +203,10 @@ def main(argv=None) -> int:
                                                    for t in args.with_members]).eval()
         waves, labels = S.held_out_waves(spk, sample_rate=s.sample_rate, root=args.data_root)
         for draw in args.draws:
-            res = evaluate_speaker(model, waves, labels, tune, draw)
+            res = evaluate_speaker(model, waves, labels, tune, draw, adapt=args.adapt)
             rec = {"name": name, "models": str(folder), "with_members": args.with_members, "seed": seed,
-                   "speaker": spk, "draw": draw, "tune": tune, "threads": args.threads, "commit": code, **res}
+                   "speaker": spk, "draw": draw, "tune": tune, "adapt": args.adapt, "threads": args.threads,
+                   "commit": code, **res}
             S._log(Path(args.log), rec)
             print(f"  seed {seed}, {spk}, draw {draw}: " + ", ".join(f"{c} {res[c]:.4f}" for c in
                                                                       ["k0"] + [f"k{k}" for k in KS])

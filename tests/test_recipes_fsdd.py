@@ -470,3 +470,49 @@ class TestSpeakersEnsembleBenchmark:
             bench.main(["--seeds", "0", "--members", str(tmp_path / "{speaker}"), "--log", str(log), "--results", "",
                         "--data-root", str(tiny_fsdd)])
         assert not log.exists()
+
+
+class TestFewShotBenchmark:
+    """benchmarks/fsdd_few_shot.py: --adapt batchnorm changes the fine-tuned models, never k = 0."""
+
+    @pytest.fixture
+    def bench(self):
+        import importlib.util
+        import sys
+
+        folder = Path(__file__).resolve().parents[1] / "benchmarks"
+        sys.path.insert(0, str(folder))
+        try:
+            spec = importlib.util.spec_from_file_location("bench_fsdd_few_shot", folder / "fsdd_few_shot.py")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            yield module
+        finally:
+            sys.path.remove(str(folder))
+
+    def test_adapting_fine_tunes_from_the_statistics_of_the_k_clips(self, bench, monkeypatch):
+        import torch
+
+        import apac_lab.train.few_shot as few_shot
+        from apac_lab.models import build_model
+
+        torch.manual_seed(0)
+        model = build_model("apac", n_classes=3, sample_rate=8000, width_mult=0.25, n_mels=16, n_mfcc=8).eval()
+        waves, labels = torch.randn(12, 8000), torch.tensor([0, 1, 2] * 4)
+        tune = {"layers": "classifier", "lr": 1e-3, "steps": 1}
+        bases, real = [], few_shot.fine_tune_few_shot
+
+        def recording(base, x, y, **kw):
+            bases.append((base, x))
+            return real(base, x, y, **kw)
+
+        monkeypatch.setattr(few_shot, "fine_tune_few_shot", recording)
+        plain = bench.evaluate_speaker(model, waves, labels, tune, draw=0, ks=(1, 2))
+        assert [b is model for b, _ in bases] == [True, True]
+        bases.clear()
+        adapted = bench.evaluate_speaker(model, waves, labels, tune, draw=0, ks=(1, 2), adapt="batchnorm")
+        assert (plain["k0"], plain["plain_k0"], plain["test_clips"]) == (adapted["k0"], adapted["plain_k0"], 6)
+        assert [len(x) for _, x in bases] == [3, 6]  # k clips of each of the 3 classes
+        for base, x in bases:
+            torch.testing.assert_close(base.mel_norm.running_mean, few_shot.batchnorm_adapted(model, x).mel_norm
+                                       .running_mean)
