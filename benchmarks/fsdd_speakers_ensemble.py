@@ -33,7 +33,8 @@ fold was scored as an ensemble; the flite voices were added to the second member
 (:func:`apac_lab.train.few_shot.batchnorm_adapted`): each member's BatchNorm statistics are
 re-estimated on the held-out speaker's recordings, without their labels. No clip is scored by a
 model adapted on itself: the speaker's recordings are split in two halves (alternate clips of
-each digit), and each half is scored by the members adapted on the other half. It needs
+each digit), and each half is scored by the members adapted on the other half; ``--adapt-clips N``
+adapts on N clips of the other half only (drawn at random, seeded, labels unseen). It needs
 recordings of the new voice before it answers, so it is reported apart from the plain ensemble.
 
 Commands::
@@ -83,9 +84,10 @@ def training_seconds(folder: Path) -> float:
     return float(sum(h["train_seconds"] for h in json.loads((folder / "history.json").read_text())))
 
 
-def cross_adapted_probabilities(model, waves):
+def cross_adapted_probabilities(model, waves, n_clips: int | None = None, seed: int = 0):
     """The speed-averaged probabilities of every clip, each half of ``waves`` (alternate clips)
-    scored by ``model`` with its BatchNorm statistics re-estimated on the other half."""
+    scored by ``model`` with its BatchNorm statistics re-estimated on the other half (on
+    ``n_clips`` of its clips drawn with ``seed`` when given)."""
     import torch
 
     from apac_lab.recipes import SPEAKERS_TEST_SPEEDS, speed_averaged_probabilities
@@ -94,16 +96,23 @@ def cross_adapted_probabilities(model, waves):
     probs = None
     halves = torch.arange(len(waves)) % 2
     for h in (0, 1):
-        scored, other = halves == h, halves != h
+        scored, other = halves == h, (halves != h).nonzero().flatten()
+        if n_clips is not None:
+            if not 2 <= n_clips <= len(other):
+                raise SystemExit(f"fsdd_speakers_ensemble: --adapt-clips {n_clips}: give 2 to {len(other)} "
+                                 "(half the speaker's recordings)")
+            gen = torch.Generator().manual_seed(seed + h)
+            other = other[torch.randperm(len(other), generator=gen)[:n_clips]]
         p = speed_averaged_probabilities(batchnorm_adapted(model, waves[other]), waves[scored], SPEAKERS_TEST_SPEEDS)
         probs = p.new_zeros(len(waves), p.shape[-1]) if probs is None else probs
         probs[scored] = p
     return probs
 
 
-def score_fold(templates, seed: int, speaker: str, root=None, code: str = "unknown", adapt: str = "none") -> dict:
+def score_fold(templates, seed: int, speaker: str, root=None, code: str = "unknown", adapt: str = "none",
+               adapt_clips: int | None = None) -> dict:
     """Each member's and the ensemble's speed-averaged accuracy on every recording of ``speaker``
-    (``adapt="batchnorm"``: with :func:`cross_adapted_probabilities`)."""
+    (``adapt="batchnorm"``: with :func:`cross_adapted_probabilities` on ``adapt_clips``, drawn with the seed)."""
     from apac_lab.recipes import SPEAKERS_TEST_SPEEDS, speed_averaged_probabilities
 
     from fsdd_few_shot import load_fold_model
@@ -118,7 +127,7 @@ def score_fold(templates, seed: int, speaker: str, root=None, code: str = "unkno
     # the ensemble's probabilities at each speed are the members' mean, so its speed average is the
     # mean of theirs (ProbabilityEnsemble's average, without a second pass of each member)
     if adapt == "batchnorm":
-        probs = [cross_adapted_probabilities(m, waves) for m, _ in loaded]
+        probs = [cross_adapted_probabilities(m, waves, adapt_clips, seed) for m, _ in loaded]
     else:
         probs = [speed_averaged_probabilities(m, waves, SPEAKERS_TEST_SPEEDS) for m, _ in loaded]
 
@@ -128,7 +137,7 @@ def score_fold(templates, seed: int, speaker: str, root=None, code: str = "unkno
     return {"speaker": speaker, "seed": seed, "clips": len(labels), "members": [str(f) for f in folders],
             "member_speeds": [accuracy(p) for p in probs], "speeds": accuracy(sum(probs) / len(probs)),
             "member_seconds": [training_seconds(f) for f in folders], "commit": code,
-            **({"adapt": adapt} if adapt != "none" else {})}
+            **({"adapt": adapt, "adapt_clips": adapt_clips} if adapt != "none" else {})}
 
 
 def report(log: Path, results: Path | None, command: str) -> int:
@@ -138,18 +147,18 @@ def report(log: Path, results: Path | None, command: str) -> int:
     if not recs:
         raise SystemExit(f"fsdd_speakers_ensemble: no results in {log}; score the folds first (--protocol score)")
     last = {(r["speaker"], r["seed"]): r for r in recs}
-    adapts = {r.get("adapt", "none") for r in last.values()}
+    adapts = {(r.get("adapt", "none"), r.get("adapt_clips")) for r in last.values()}
     if len(adapts) != 1:
-        raise SystemExit(f"fsdd_speakers_ensemble: {log} mixes folds scored with --adapt {sorted(adapts)}; "
-                         "give each its own --log")
-    adapt = adapts.pop()
+        raise SystemExit(f"fsdd_speakers_ensemble: {log} mixes folds scored with --adapt/--adapt-clips "
+                         f"{sorted(adapts, key=str)}; give each its own --log")
+    adapt, adapt_clips = adapts.pop()
     seeds = sorted({s for _, s in last})
     speakers = sorted({sp for sp, _ in last})
     n_members = len(next(iter(last.values()))["members"])
     lines = [f"FSDD leave-one-speaker-out, ensemble of {n_members} models: accuracy on every recording of the "
              f"held-out speaker, speed average ({len(speakers)} folds, seeds {seeds})"
-             + (", BatchNorm statistics adapted on the other half of the speaker's recordings (no labels)"
-                if adapt == "batchnorm" else ""), ""]
+             + (", BatchNorm statistics adapted on " + (f"{adapt_clips} clips of " if adapt_clips else "")
+                + "the other half of the speaker's recordings (no labels)" if adapt == "batchnorm" else ""), ""]
 
     def member_means(rs, accs) -> str:
         return "".join(f"{statistics.mean(r['member_speeds'][i] for r in rs):>10.4f}" for i in range(n_members))
@@ -188,11 +197,15 @@ def main(argv=None) -> int:
     p.add_argument("--members", nargs="+", default=list(MEMBERS), help="the members' run folders ({seed}, {speaker})")
     p.add_argument("--adapt", choices=["none", "batchnorm"], default="none",
                    help="batchnorm: adapt each member's BatchNorm statistics to the held-out speaker, without labels")
+    p.add_argument("--adapt-clips", type=int, default=None, metavar="N",
+                   help="with --adapt batchnorm: adapt on N clips of the other half (default: all of it)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--log", default="runs/fsdd_speakers_ensemble/results.jsonl", help="results log")
     p.add_argument("--results", default=str(RESULTS), help="markdown report to write ('' for none)")
     p.add_argument("--data-root", default=None, help="FSDD folder (default: the resolution rule)")
     args = p.parse_args(argv)
+    if args.adapt_clips is not None and args.adapt != "batchnorm":
+        p.error("--adapt-clips needs --adapt batchnorm")
     log = Path(args.log)
     results = Path(args.results) if args.results else None
     command = "python benchmarks/fsdd_speakers_ensemble.py " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -214,7 +227,7 @@ def main(argv=None) -> int:
             member_folder(t, seed, spk)
     code = S.commit()
     for seed, spk in jobs:
-        rec = score_fold(args.members, seed, spk, args.data_root, code, args.adapt)
+        rec = score_fold(args.members, seed, spk, args.data_root, code, args.adapt, args.adapt_clips)
         S._log(log, rec)
         print(f"  seed {seed}, held out {spk}: ensemble {rec['speeds']:.4f}, members "
               + ", ".join(f"{a:.4f}" for a in rec["member_speeds"]), flush=True)

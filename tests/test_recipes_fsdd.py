@@ -447,6 +447,16 @@ class TestSpeakersEnsembleBenchmark:
         # the second half is scored after adapting on the first, which now holds the changed clip
         assert not torch.allclose(again[1::2], probs[1::2])
         torch.testing.assert_close(probs.sum(-1), torch.ones(8))
+        # all 4 clips of the other half, drawn in another order: the same statistics; 2 of them: others
+        torch.testing.assert_close(bench.cross_adapted_probabilities(model, waves, n_clips=4), probs)
+        assert not torch.allclose(bench.cross_adapted_probabilities(model, waves, n_clips=2), probs)
+        with pytest.raises(SystemExit, match=r"--adapt-clips 5: give 2 to 4 \(half the speaker's recordings\)"):
+            bench.cross_adapted_probabilities(model, waves, n_clips=5)
+
+    def test_adapt_clips_needs_adapt(self, bench, capsys):
+        with pytest.raises(SystemExit):
+            bench.main(["--adapt-clips", "20", "--results", ""])
+        assert "error: --adapt-clips needs --adapt batchnorm" in capsys.readouterr().err
 
     def test_report_says_when_the_statistics_were_adapted_and_refuses_a_mixed_log(self, bench, tmp_path, capsys):
         import json
@@ -460,8 +470,8 @@ class TestSpeakersEnsembleBenchmark:
         assert "BatchNorm statistics adapted on the other half of the speaker's recordings (no labels)" in \
             capsys.readouterr().out.splitlines()[0]
         log.write_text("\n".join([adapted[0], plain[1]]) + "\n")
-        with pytest.raises(SystemExit, match=r"mixes folds scored with --adapt \['batchnorm', 'none'\]; "
-                                             r"give each its own --log"):
+        with pytest.raises(SystemExit, match=r"mixes folds scored with --adapt/--adapt-clips "
+                                             r"\[\('batchnorm', None\), \('none', None\)\]; give each its own --log"):
             bench.report(log, None, "cmd")
 
     def test_nothing_is_logged_when_a_member_is_missing(self, bench, tmp_path, tiny_fsdd):
