@@ -152,6 +152,9 @@ def report(log: Path, results: Path | None, command: str) -> int:
         raise SystemExit(f"fsdd_speakers_ensemble: {log} mixes folds scored with --adapt/--adapt-clips "
                          f"{sorted(adapts, key=str)}; give each its own --log")
     adapt, adapt_clips = adapts.pop()
+    if adapt != "none" and results is not None and results.resolve() == RESULTS.resolve():
+        raise SystemExit(f"fsdd_speakers_ensemble: an adapted table does not replace the plain one in {RESULTS.name}; "
+                         "give --results '' (print only) or another file")
     seeds = sorted({s for _, s in last})
     speakers = sorted({sp for sp, _ in last})
     n_members = len(next(iter(last.values()))["members"])
@@ -208,6 +211,9 @@ def main(argv=None) -> int:
         p.error("--adapt-clips needs --adapt batchnorm")
     log = Path(args.log)
     results = Path(args.results) if args.results else None
+    if args.adapt != "none" and results is not None and results.resolve() == RESULTS.resolve():
+        p.error(f"--adapt: an adapted table does not replace the plain one in {RESULTS.name}; "
+                "give --results '' (print only) or another file")
     command = "python benchmarks/fsdd_speakers_ensemble.py " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.protocol == "report":
         return report(log, results, command)

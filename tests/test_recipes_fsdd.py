@@ -458,6 +458,20 @@ class TestSpeakersEnsembleBenchmark:
             bench.main(["--adapt-clips", "20", "--results", ""])
         assert "error: --adapt-clips needs --adapt batchnorm" in capsys.readouterr().err
 
+    def test_an_adapted_table_never_replaces_the_recorded_one(self, bench, tmp_path, capsys):
+        import json
+
+        before = bench.RESULTS.read_text()
+        with pytest.raises(SystemExit):
+            bench.main(["--adapt", "batchnorm", "--seeds", "0"])
+        assert "an adapted table does not replace the plain one in fsdd_speakers_ensemble.md" in capsys.readouterr().err
+        log = tmp_path / "results.jsonl"
+        self._log(log, [("george", 0, 0.9, [0.9, 0.9], [1.0, 1.0])])
+        log.write_text(json.dumps({**json.loads(log.read_text()), "adapt": "batchnorm"}) + "\n")
+        with pytest.raises(SystemExit, match=r"does not replace the plain one.*give --results ''"):
+            bench.report(log, bench.RESULTS, "cmd")
+        assert bench.RESULTS.read_text() == before
+
     def test_report_says_when_the_statistics_were_adapted_and_refuses_a_mixed_log(self, bench, tmp_path, capsys):
         import json
 
