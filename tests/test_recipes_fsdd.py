@@ -4,6 +4,7 @@ and its accuracy on FSDD's official test split)."""
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import tomllib
 from pathlib import Path
@@ -25,6 +26,24 @@ from apac_lab.train.augment import RandomBandLimit, RandomMuLaw, RandomReverb, S
 from apac_lab.train.runner import attach_augmentations, wave_augmentation
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def _benchmark_module(name: str):
+    """``benchmarks/{name}.py`` loaded as a module, with ``benchmarks/`` on the path while it is used
+    (the benchmarks import each other, e.g. fsdd_speakers)."""
+    import importlib.util
+    import sys
+
+    folder = ROOT / "benchmarks"
+    sys.path.insert(0, str(folder))
+    try:
+        spec = importlib.util.spec_from_file_location(f"bench_{name}", folder / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.path.remove(str(folder))
 
 
 class TestSpeakersRecipe:
@@ -237,18 +256,8 @@ class TestEspeakVoicesExperiment:
 
     @pytest.fixture
     def bench(self):
-        import importlib.util
-        import sys
-
-        folder = Path(__file__).resolve().parents[1] / "benchmarks"
-        sys.path.insert(0, str(folder))  # it imports fsdd_speakers from benchmarks/
-        try:
-            spec = importlib.util.spec_from_file_location("bench_fsdd_espeak_voices", folder / "fsdd_espeak_voices.py")
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
+        with _benchmark_module("fsdd_espeak_voices") as module:
             yield module
-        finally:
-            sys.path.remove(str(folder))
 
     def test_without_espeak_ng_it_says_how_to_install_it(self, bench, tmp_path, monkeypatch):
         monkeypatch.setattr(bench.shutil, "which", lambda name: None)
@@ -375,19 +384,8 @@ class TestSpeakersEnsembleBenchmark:
 
     @pytest.fixture
     def bench(self):
-        import importlib.util
-        import sys
-
-        folder = Path(__file__).resolve().parents[1] / "benchmarks"
-        sys.path.insert(0, str(folder))  # it imports fsdd_speakers from benchmarks/
-        try:
-            spec = importlib.util.spec_from_file_location("bench_fsdd_speakers_ensemble",
-                                                          folder / "fsdd_speakers_ensemble.py")
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
+        with _benchmark_module("fsdd_speakers_ensemble") as module:
             yield module
-        finally:
-            sys.path.remove(str(folder))
 
     @staticmethod
     def _log(path, rows):
@@ -501,18 +499,8 @@ class TestFewShotBenchmark:
 
     @pytest.fixture
     def bench(self):
-        import importlib.util
-        import sys
-
-        folder = Path(__file__).resolve().parents[1] / "benchmarks"
-        sys.path.insert(0, str(folder))
-        try:
-            spec = importlib.util.spec_from_file_location("bench_fsdd_few_shot", folder / "fsdd_few_shot.py")
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
+        with _benchmark_module("fsdd_few_shot") as module:
             yield module
-        finally:
-            sys.path.remove(str(folder))
 
     def test_adapting_fine_tunes_from_the_statistics_of_the_k_clips(self, bench, monkeypatch):
         import torch
